@@ -1,0 +1,212 @@
+"""The intermediate form one function is lowered to.
+
+A front end (today: :mod:`session_lint.lowering`, over libcst) turns each function into a tree
+of these nodes; :mod:`session_lint.transactions` is the single engine that interprets them.
+The form names variables, never types: which names hold a session is the engine's business, so
+the same lowered function can be asked about with different session parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple, Union
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A source position: 1-based line, 0-based column (as ``ast`` reports them)."""
+
+    line: int
+    col: int
+
+
+# ---------------------------------------------------------------- events (leaves)
+
+
+@dataclass(frozen=True)
+class Use:
+    """``name.method(...)``: a method call on whatever ``name`` holds."""
+
+    name: str
+    method: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Bind:
+    """``target = source`` where the source is a plain name: an alias."""
+
+    target: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Unbind:
+    """``target`` is rebound to something that is not a name we can follow."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """An explicitly created session (``with fresh_db_session() as db``, ``db = SessionLocal()``)."""
+
+    name: str
+    factory: str
+    pos: Pos
+    is_async: bool
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    """The end of the ``with`` block that created session ``name``."""
+
+    name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A slow operation on another host.
+
+    ``blocking`` marks a synchronous network call (``requests.get``) made on the current thread;
+    otherwise the operation is awaited (``await client.get``, ``async with``, ``async for``).
+    """
+
+    qualname: str
+    pos: Pos
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call to something that may be a function of the project, or that receives names.
+
+    ``callee`` is a key into the module's function table when the front end resolved it.
+    ``args`` pairs each argument that is a plain name with where it goes: an ``int`` for a
+    positional index, a ``str`` for a keyword.
+    """
+
+    callee: Optional[str]
+    label: str
+    args: Tuple[Tuple[Union[int, str], str], ...]
+    awaited: bool
+    pos: Pos
+    # Run in a worker thread and awaited (``asyncio.to_thread``): a blocking sink inside holds the
+    # session as an awaited one does, without blocking the event loop.
+    threaded: bool = False
+
+
+@dataclass(frozen=True)
+class Yield:
+    """``yield name`` (used to read what a session dependency hands over)."""
+
+    name: Optional[str]
+    pos: Pos
+
+
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield]
+
+
+# ---------------------------------------------------------------- structure
+
+
+@dataclass(frozen=True)
+class Block:
+    items: Tuple["Node", ...] = ()
+
+
+@dataclass(frozen=True)
+class If:
+    test: Block
+    body: Block
+    orelse: Block
+
+
+@dataclass(frozen=True)
+class Loop:
+    """``for``/``while``: ``head`` runs before every iteration (the ``while`` test, the
+    per-iteration step of an ``async for``), ``body`` may run again through the back edge."""
+
+    head: Block
+    body: Block
+    orelse: Block
+    infinite: bool
+
+
+@dataclass(frozen=True)
+class Try:
+    body: Block
+    handlers: Tuple[Block, ...]
+    orelse: Block
+    final: Block
+
+
+@dataclass(frozen=True)
+class With:
+    """``enter`` runs first, ``exit`` runs on every way out of ``body``."""
+
+    enter: Block
+    body: Block
+    exit: Block
+
+
+@dataclass(frozen=True)
+class Match:
+    subject: Block
+    cases: Tuple[Block, ...]
+    exhaustive: bool
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Block
+
+
+@dataclass(frozen=True)
+class Raise:
+    value: Block
+
+
+@dataclass(frozen=True)
+class Break:
+    pass
+
+
+@dataclass(frozen=True)
+class Continue:
+    pass
+
+
+Node = Union[Event, Block, If, Loop, Try, With, Match, Return, Raise, Break, Continue]
+
+
+@dataclass(frozen=True)
+class SessionParam:
+    """A session a handler receives: a dependency parameter or a class-based view attribute."""
+
+    name: str
+    dependency: str
+    pos: Pos
+    # Where the transaction is already open when the body starts, and why (a decorator that
+    # queries through it, a dependency that runs a statement before its ``yield``).
+    open_at_entry: Optional[Tuple[Pos, str]] = None
+
+
+@dataclass
+class FunctionIR:
+    """One function, lowered."""
+
+    key: str
+    name: str
+    is_async: bool
+    params: Tuple[str, ...]
+    pos: Pos
+    body: Block
+    # Parameters bound positionally after ``self``/``cls`` when called through an instance.
+    bound_method: bool = False
+    is_handler: bool = False
+    session_params: Tuple[SessionParam, ...] = ()
+    # Names of enclosing functions' locals this nested function reads (closures).
+    free_names: frozenset = field(default_factory=frozenset)
+    has_explicit_session: bool = False

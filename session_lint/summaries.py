@@ -1,0 +1,87 @@
+"""Summaries of functions as callees: what awaiting one does to the sessions its caller holds.
+
+A summary answers, for a callee and the open/closed state of each session it is handed (a
+parameter, a closure variable, or :data:`~session_lint.transactions.OUTER` for the caller's
+transactions it cannot see): which of them it holds across a sink, by which chain, and which it
+leaves open. Summaries are computed by the same engine as every other analysis, on demand, and
+memoised; recursion is solved by iterating to a fixed point from "does nothing".
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Set, Tuple
+
+from session_lint import ir
+from session_lint.transactions import OUTER, CalleeEffect, Engine, EntrySession, Site
+
+EntryKey = Tuple[Tuple[str, bool], ...]
+
+_MAX_ROUNDS = 8
+
+
+class Summaries:
+    """The callee oracle over a table of lowered functions."""
+
+    def __init__(self, functions: Dict[str, ir.FunctionIR]) -> None:
+        self.functions = functions
+        self.memo: Dict[Tuple[str, EntryKey], CalleeEffect] = {}
+        self.in_progress: Set[Tuple[str, EntryKey]] = set()
+        self.read_early: Set[Tuple[str, EntryKey]] = set()
+
+    def lookup(self, callee: str) -> Optional[ir.FunctionIR]:
+        return self.functions.get(callee)
+
+    def effect(self, callee: str, entry: EntryKey) -> Optional[CalleeEffect]:
+        fn = self.functions.get(callee)
+        if fn is None:
+            return None
+        ident = (callee, entry)
+        if ident in self.in_progress:
+            # A recursive call: answer with the current approximation and remember that the
+            # answer may have to be revised.
+            self.read_early.add(ident)
+            return self.memo.get(ident) or CalleeEffect({}, {name: is_open for name, is_open in entry if name != OUTER})
+        if ident in self.memo:
+            return self.memo[ident]
+        outermost = not self.in_progress
+        result = self._compute(fn, entry, ident)
+        if outermost and self.read_early:
+            # Iterate the recursive cluster from its approximations until none changes.
+            for _ in range(_MAX_ROUNDS):
+                early = set(self.read_early)
+                self.read_early.clear()
+                approx = {k: self.memo[k] for k in early if k in self.memo}
+                self.memo = dict(approx)  # drop whatever was derived from older approximations
+                result = self._compute(fn, entry, ident)
+                if all(self.memo.get(k) == approx.get(k) for k in early):
+                    break
+            self.read_early.clear()
+        return result
+
+    def _compute(self, fn: ir.FunctionIR, entry: EntryKey, ident) -> CalleeEffect:
+        self.in_progress.add(ident)
+        try:
+            sessions = [
+                EntrySession(name, name, Site(fn.pos.line, fn.pos.col, "caller") if is_open else None)
+                for name, is_open in entry
+            ]
+            run = Engine(fn, self).interpret(sessions)
+        finally:
+            self.in_progress.discard(ident)
+        names = {name for name, _ in entry}
+        holds: Dict[str, Tuple[Tuple[str, ...], bool]] = {}
+        for hold in run.holds.values():
+            if hold.key not in names:
+                continue  # the callee's own sessions are reported where they are made
+            best = holds.get(hold.key)
+            candidate = (hold.chain, hold.blocking)
+            if best is None or (len(candidate[0]), candidate[0]) < (len(best[0]), best[0]):
+                holds[hold.key] = candidate
+        exit_open = {}
+        for name, is_open in entry:
+            if name == OUTER:
+                continue
+            exit_open[name] = run.exit.is_open(name) if run.exit is not None else is_open
+        effect = CalleeEffect(holds, exit_open)
+        self.memo[ident] = effect
+        return effect

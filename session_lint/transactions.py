@@ -1,0 +1,430 @@
+"""The transaction-state engine: the one place that knows when a session's transaction is open.
+
+It interprets a function's intermediate form (:mod:`session_lint.ir`) as a may-analysis over
+every path: a session is *open* at a point if some path from the function's entry reaches that
+point with a database operation on it that no ``commit()``/``rollback()``/``close()`` has ended.
+Each slow operation (a :class:`~session_lint.ir.Sink`, or a call whose callee's summary reaches
+one) met while a session is open becomes a :class:`Hold`.
+
+Control flow is structured (Python has no goto), so the engine walks the tree instead of building
+a graph: ``return``/``raise``/``break``/``continue`` travel outwards as separate states, loops
+iterate to a fixed point over their back edge, and every event in a ``try`` body may jump to its
+handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Tuple
+
+from session_lint import ir
+
+# Methods that end the transaction and hand the connection back to the pool.
+RELEASING_METHODS = frozenset({"commit", "rollback", "close", "invalidate"})
+# Attributes that read the session's own bookkeeping without touching the database.
+NON_OPENING_METHODS = frozenset({"is_active", "in_transaction", "get_bind", "begin_nested_is_active"})
+
+# A name callers use for "a transaction of mine that you cannot see": any slow operation in the
+# callee happens while it is open.
+OUTER = "\0outer"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a transaction opened: a position and what did it (``db.query``)."""
+
+    line: int
+    col: int
+    what: str
+
+
+@dataclass(frozen=True)
+class State:
+    """Per program point: which session keys may be open (and since where), and which names may
+    refer to which session keys."""
+
+    open: FrozenSet[Tuple[str, Site]] = frozenset()
+    alias: FrozenSet[Tuple[str, str]] = frozenset()
+
+    def keys_of(self, name: str) -> List[str]:
+        return sorted(k for n, k in self.alias if n == name)
+
+    def is_open(self, key: str) -> bool:
+        return any(k == key for k, _ in self.open)
+
+    def sites(self, key: str) -> List[Site]:
+        return sorted((s for k, s in self.open if k == key), key=lambda s: (s.line, s.col, s.what))
+
+    def open_keys(self) -> List[str]:
+        return sorted({k for k, _ in self.open})
+
+    def opened(self, key: str, site: Site) -> "State":
+        if self.is_open(key):
+            return self
+        return State(self.open | {(key, site)}, self.alias)
+
+    def released(self, key: str) -> "State":
+        return State(frozenset(x for x in self.open if x[0] != key), self.alias)
+
+    def bound(self, name: str, keys: Iterable[str]) -> "State":
+        kept = frozenset(x for x in self.alias if x[0] != name)
+        return State(self.open, kept | {(name, k) for k in keys})
+
+
+def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return State(a.open | b.open, a.alias | b.alias)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A slow operation reached while session ``key`` was open.
+
+    ``chain`` lists the callees from this function's call down to the sink's qualified name;
+    it has one element when the sink is in this function.
+    """
+
+    key: str
+    pos: ir.Pos
+    chain: Tuple[str, ...]
+    blocking: bool
+    site: Site
+
+
+@dataclass
+class CalleeEffect:
+    """What awaiting a project function does, seen from its caller.
+
+    ``holds`` maps a callee-side session name (a parameter, or :data:`OUTER`) to the shortest
+    chain to a sink reached while it was open and whether that sink blocks; ``exit_open`` says,
+    per parameter, whether the session may still be open when the callee returns.
+    """
+
+    holds: Dict[str, Tuple[Tuple[str, ...], bool]]
+    exit_open: Dict[str, bool]
+
+
+class CalleeOracle(Protocol):
+    def lookup(self, callee: str) -> Optional[ir.FunctionIR]: ...
+
+    def effect(
+        self, callee: str, entry: Tuple[Tuple[str, bool], ...]
+    ) -> Optional[CalleeEffect]: ...
+
+
+@dataclass
+class Outcome:
+    """The states leaving a piece of code, by the way they leave."""
+
+    normal: Optional[State] = None
+    ret: Optional[State] = None
+    brk: Optional[State] = None
+    cont: Optional[State] = None
+    exc: Optional[State] = None  # every state from which an exception may propagate
+
+    def merge_abrupt(self, other: "Outcome") -> None:
+        self.ret = join(self.ret, other.ret)
+        self.brk = join(self.brk, other.brk)
+        self.cont = join(self.cont, other.cont)
+        self.exc = join(self.exc, other.exc)
+
+
+@dataclass
+class EntrySession:
+    """A session present when the function starts."""
+
+    name: str
+    key: str
+    open_site: Optional[Site] = None
+
+
+@dataclass
+class Run:
+    """Everything one interpretation of a function produced."""
+
+    holds: Dict[Tuple[str, ir.Pos, Tuple[str, ...]], Hold] = field(default_factory=dict)
+    exit: Optional[State] = None
+    yields: Dict[ir.Pos, Tuple[Optional[str], State]] = field(default_factory=dict)
+    # Explicit sessions met, key -> the factory expression that made it.
+    explicit: Dict[str, str] = field(default_factory=dict)
+    # Awaited calls the engine could not follow while a session was open (for --explain-unresolved).
+    unresolved: Dict[ir.Pos, str] = field(default_factory=dict)
+
+
+_LOOP_LIMIT = 50  # the lattice is finite; this only guards against a bug turning into a hang
+
+
+class Engine:
+    """Interprets one function body from a given entry state."""
+
+    def __init__(self, fn: ir.FunctionIR, oracle: Optional[CalleeOracle]) -> None:
+        self.fn = fn
+        self.oracle = oracle
+        self.run = Run()
+
+    # ---------------------------------------------------------------- entry point
+
+    def interpret(self, entry: Iterable[EntrySession]) -> Run:
+        state = State()
+        for e in entry:
+            state = state.bound(e.name, [e.key])
+            if e.open_site is not None:
+                state = state.opened(e.key, e.open_site)
+        out = self.block(self.fn.body, state)
+        self.run.exit = join(out.normal, out.ret)
+        return self.run
+
+    # ---------------------------------------------------------------- structure
+
+    def node(self, node: ir.Node, state: State) -> Outcome:
+        method = getattr(self, "n_" + type(node).__name__)
+        return method(node, state)
+
+    def block(self, block: ir.Block, state: Optional[State]) -> Outcome:
+        out = Outcome(normal=state)
+        for item in block.items:
+            if out.normal is None:
+                break  # unreachable after return/raise/break/continue
+            step = self.node(item, out.normal)
+            out.merge_abrupt(step)
+            out.normal = step.normal
+        return out
+
+    def n_Block(self, node: ir.Block, state: State) -> Outcome:
+        return self.block(node, state)
+
+    def n_If(self, node: ir.If, state: State) -> Outcome:
+        test = self.block(node.test, state)
+        out = Outcome()
+        out.merge_abrupt(test)
+        if test.normal is None:
+            return out
+        body = self.block(node.body, test.normal)
+        orelse = self.block(node.orelse, test.normal)
+        out.merge_abrupt(body)
+        out.merge_abrupt(orelse)
+        out.normal = join(body.normal, orelse.normal)
+        return out
+
+    def n_Match(self, node: ir.Match, state: State) -> Outcome:
+        subject = self.block(node.subject, state)
+        out = Outcome()
+        out.merge_abrupt(subject)
+        if subject.normal is None:
+            return out
+        normal = None if node.exhaustive else subject.normal
+        for case in node.cases:
+            res = self.block(case, subject.normal)
+            out.merge_abrupt(res)
+            normal = join(normal, res.normal)
+        out.normal = normal
+        return out
+
+    def n_Loop(self, node: ir.Loop, state: State) -> Outcome:
+        out = Outcome()
+        head_in: Optional[State] = state
+        exits: Optional[State] = None
+        breaks: Optional[State] = None
+        for _ in range(_LOOP_LIMIT):
+            head = self.block(node.head, head_in)
+            body = self.block(node.body, head.normal)
+            out.ret = join(out.ret, join(head.ret, body.ret))
+            out.exc = join(out.exc, join(head.exc, body.exc))
+            breaks = join(breaks, join(head.brk, body.brk))
+            exits = join(exits, head.normal)
+            again = join(head_in, join(body.normal, body.cont))
+            if again == head_in:
+                break
+            head_in = again
+        after = None
+        if not node.infinite and exits is not None:
+            orelse = self.block(node.orelse, exits)
+            out.ret = join(out.ret, orelse.ret)
+            out.exc = join(out.exc, orelse.exc)
+            # break/continue in a loop's else belong to the enclosing loop
+            out.brk = orelse.brk
+            out.cont = orelse.cont
+            after = orelse.normal
+        out.normal = join(after, breaks)
+        return out
+
+    def n_Try(self, node: ir.Try, state: State) -> Outcome:
+        body = self.block(node.body, state)
+        raised = join(state, body.exc)
+        res = Outcome(ret=body.ret, brk=body.brk, cont=body.cont)
+        normal = None
+        if body.normal is not None:
+            orelse = self.block(node.orelse, body.normal)
+            res.merge_abrupt(orelse)
+            normal = orelse.normal
+        for handler in node.handlers:
+            h = self.block(handler, raised)
+            res.merge_abrupt(h)
+            normal = join(normal, h.normal)
+        # An exception no handler matches keeps propagating (may-analysis: any may be).
+        res.exc = join(res.exc, raised)
+        res.normal = normal
+        if not node.final.items:
+            return res
+        return self.through_final(node.final, res)
+
+    def through_final(self, final: ir.Block, res: Outcome) -> Outcome:
+        """Runs ``final`` on every way out of ``res`` (the ``finally`` clause, a ``with`` exit)."""
+        out = Outcome()
+        for kind in ("normal", "ret", "brk", "cont", "exc"):
+            st = getattr(res, kind)
+            if st is None:
+                continue
+            fin = self.block(final, st)
+            out.merge_abrupt(Outcome(ret=fin.ret, brk=fin.brk, cont=fin.cont, exc=fin.exc))
+            if fin.normal is not None:
+                setattr(out, kind, join(getattr(out, kind), fin.normal))
+        return out
+
+    def n_With(self, node: ir.With, state: State) -> Outcome:
+        enter = self.block(node.enter, state)
+        out = Outcome()
+        out.merge_abrupt(enter)
+        if enter.normal is None:
+            return out
+        body = self.block(node.body, enter.normal)
+        left = self.through_final(node.exit, body)
+        left.merge_abrupt(out)
+        return left
+
+    def n_Return(self, node: ir.Return, state: State) -> Outcome:
+        value = self.block(node.value, state)
+        return Outcome(ret=value.normal, exc=value.exc)
+
+    def n_Raise(self, node: ir.Raise, state: State) -> Outcome:
+        value = self.block(node.value, state)
+        return Outcome(exc=join(value.normal, value.exc))
+
+    def n_Break(self, node: ir.Break, state: State) -> Outcome:
+        return Outcome(brk=state)
+
+    def n_Continue(self, node: ir.Continue, state: State) -> Outcome:
+        return Outcome(cont=state)
+
+    # ---------------------------------------------------------------- events
+
+    def event(self, state: State, after: State) -> Outcome:
+        # Any operation may raise, before or after it took effect.
+        return Outcome(normal=after, exc=join(state, after))
+
+    def n_Use(self, node: ir.Use, state: State) -> Outcome:
+        after = state
+        for key in state.keys_of(node.name):
+            if node.method in RELEASING_METHODS:
+                after = after.released(key)
+            elif node.method not in NON_OPENING_METHODS:
+                after = after.opened(key, Site(node.pos.line, node.pos.col, f"{node.name}.{node.method}"))
+        return self.event(state, after)
+
+    def n_Bind(self, node: ir.Bind, state: State) -> Outcome:
+        return Outcome(normal=state.bound(node.target, state.keys_of(node.source)))
+
+    def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
+        return Outcome(normal=state.bound(node.target, []))
+
+    def n_OpenSession(self, node: ir.OpenSession, state: State) -> Outcome:
+        key = f"{node.name}@{node.pos.line}:{node.pos.col}"
+        self.run.explicit[key] = node.factory
+        after = state.released(key).bound(node.name, [key])
+        return Outcome(normal=after)
+
+    def n_CloseSession(self, node: ir.CloseSession, state: State) -> Outcome:
+        after = state
+        for key in state.keys_of(node.name):
+            after = after.released(key)
+        # The context manager's exit closes the session on every path, exceptions included.
+        return Outcome(normal=after, exc=after)
+
+    def n_Yield(self, node: ir.Yield, state: State) -> Outcome:
+        seen = self.run.yields.get(node.pos)
+        merged = join(seen[1], state) if seen is not None else state
+        self.run.yields[node.pos] = (node.name, merged or state)
+        return Outcome(normal=state)
+
+    def n_Sink(self, node: ir.Sink, state: State) -> Outcome:
+        for key in state.open_keys():
+            self.hold(key, node.pos, (node.qualname,), node.blocking, state)
+        return self.event(state, state)
+
+    def hold(self, key: str, pos: ir.Pos, chain: Tuple[str, ...], blocking: bool, state: State) -> None:
+        site = state.sites(key)[0]
+        ident = (key, pos, chain)
+        if ident not in self.run.holds:
+            self.run.holds[ident] = Hold(key, pos, chain, blocking, site)
+
+    def n_Call(self, node: ir.Call, state: State) -> Outcome:
+        # Which of our sessions does the callee receive, and under which of its parameter names?
+        passed: Dict[str, List[str]] = {}  # our key -> callee-side names
+        target = self.oracle.lookup(node.callee) if (self.oracle and node.callee) else None
+        for where, name in node.args:
+            keys = state.keys_of(name)
+            if not keys:
+                continue
+            param = _param_for(target, where) if target is not None else None
+            for key in keys:
+                passed.setdefault(key, [])
+                if param is not None:
+                    passed[key].append(param)
+        if target is not None:
+            # Closures: a nested function reads its parent's session under the same name.
+            for name in sorted(target.free_names):
+                for key in state.keys_of(name):
+                    passed.setdefault(key, []).append(name)
+        effect = None
+        if target is not None and self.oracle is not None:
+            entry = {OUTER: bool(set(state.open_keys()) - set(passed))}
+            for key, names in passed.items():
+                for name in names:
+                    entry[name] = entry.get(name, False) or state.is_open(key)
+            effect = self.oracle.effect(node.callee, tuple(sorted(entry.items())))
+        after = state
+        # Chains name functions (``invoke_tool -> _call_backend``), not the call's spelling.
+        label = target.name if target is not None else node.label
+        if effect is None:
+            # Unknown callee: a session handed to it is used, as the spec says.
+            for key in passed:
+                after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
+            if node.awaited and state.open_keys():
+                self.run.unresolved[node.pos] = label
+            return self.event(state, after)
+        # Holds first: they happen while the callee runs, before its effect on exit.
+        for cname, (chain, blocking) in effect.holds.items():
+            full = (label,) + chain
+            # Offloaded to a thread and awaited: the event loop is free, the session is not.
+            blocking = blocking and not node.threaded
+            if cname == OUTER:
+                for key in state.open_keys():
+                    if key not in passed:
+                        self.hold(key, node.pos, full, blocking, state)
+                continue
+            for key, names in passed.items():
+                if cname in names:
+                    view = state.opened(key, Site(node.pos.line, node.pos.col, f"{label} uses {cname}"))
+                    self.hold(key, node.pos, full, blocking, view)
+        for key, names in passed.items():
+            if not names:
+                after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
+                continue
+            still_open = any(effect.exit_open.get(n, state.is_open(key)) for n in names)
+            if still_open:
+                after = after.opened(key, Site(node.pos.line, node.pos.col, f"{label} uses {names[0]}"))
+            else:
+                after = after.released(key)
+        return self.event(state, after)
+
+
+def _param_for(fn: ir.FunctionIR, where) -> Optional[str]:
+    if isinstance(where, str):
+        return where if where in fn.params else None
+    params = fn.params[1:] if fn.bound_method else fn.params
+    if 0 <= where < len(params):
+        return params[where]
+    return None
