@@ -1,0 +1,800 @@
+"""The libcst front end: lowers each function of a module to :mod:`session_lint.ir`.
+
+It resolves what each call is (through :class:`~session_lint.module_scan.Resolver`), asks
+:mod:`session_lint.sinks` whether it waits on another host, and records session operations by
+variable name. It makes no judgement about transactions: that is the engine's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from session_lint import ir
+from session_lint.module_scan import (
+    SESSION_CLASSES,
+    ClassInfo,
+    ModuleScan,
+    Resolver,
+    Val,
+    dotted,
+    import_bindings,
+)
+from session_lint.settings import Settings
+from session_lint.sinks import Kind, SinkTable, canonical, is_non_user
+
+Env = Dict[str, Optional[Val]]
+
+
+@dataclass
+class LoweredModule:
+    functions: Dict[str, ir.FunctionIR] = field(default_factory=dict)
+    nodes: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    classes: Dict[str, Optional[ClassInfo]] = field(default_factory=dict)
+
+
+class ModuleLowerer:
+    """Lowers every function (methods and nested functions too) of one module."""
+
+    def __init__(self, scan: ModuleScan, settings: Settings, positions, sink_table: SinkTable, external_return=None) -> None:
+        self.scan = scan
+        self.settings = settings
+        self.positions = positions
+        self.sinks = sink_table
+        self.resolver = Resolver(scan, settings, external_return)
+        self.out = LoweredModule()
+        self.is_async: Dict[str, bool] = {}
+        self._queue: List[Tuple[str, cst.FunctionDef, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = []
+
+    def pos(self, node: cst.CSTNode) -> ir.Pos:
+        start = self.positions[node].start
+        return ir.Pos(start.line, start.column)
+
+    def lower_all(self) -> LoweredModule:
+        for name, node in self.scan.functions.items():
+            self._enqueue(name, node, None, {}, {}, frozenset())
+        for cname, info in self.scan.classes.items():
+            for mname, node in info.methods.items():
+                self._enqueue(f"{cname}.{mname}", node, info, {}, {}, frozenset())
+        while self._queue:
+            key, node, cls, env, defs, outer_locals = self._queue.pop(0)
+            lowerer = FunctionLowerer(self, key, node, cls, env, defs, outer_locals)
+            self.out.functions[key] = lowerer.lower()
+        return self.out
+
+    def _enqueue(self, key, node, cls, env, defs, outer_locals) -> None:
+        self.is_async[key] = node.asynchronous is not None
+        self.out.nodes[key] = node
+        self.out.classes[key] = cls
+        self._queue.append((key, node, cls, env, defs, outer_locals))
+
+    def method_key(self, cls: ClassInfo, method: str, seen: Optional[Set[str]] = None) -> Optional[str]:
+        if method in cls.methods:
+            return f"{cls.name}.{method}"
+        seen = seen or set()
+        for base in cls.bases:
+            info = self.scan.classes.get(base)
+            if info is not None and info.name not in seen:
+                seen.add(info.name)
+                found = self.method_key(info, method, seen)
+                if found:
+                    return found
+        return None
+
+
+@dataclass
+class _Callee:
+    key: Optional[str]
+    bound: bool
+
+
+class FunctionLowerer:
+    def __init__(
+        self,
+        module: ModuleLowerer,
+        key: str,
+        node: cst.FunctionDef,
+        cls: Optional[ClassInfo],
+        outer_env: Env,
+        outer_defs: Dict[str, str],
+        outer_locals: frozenset,
+    ) -> None:
+        self.m = module
+        self.key = key
+        self.node = node
+        self.cls = cls
+        self.env: Env = dict(outer_env)
+        self.defs: Dict[str, str] = dict(outer_defs)  # local function name -> key
+        self.outer_locals = outer_locals
+        self.locals: Set[str] = set()
+        self.read_names: Set[str] = set()
+        self.task_groups: Dict[str, List[ir.Node]] = {}
+        self.pending: Dict[str, List[ir.Node]] = {}  # name -> what awaiting it runs
+        self.has_explicit = False
+        self.is_async = node.asynchronous is not None
+
+    # ------------------------------------------------------------ entry
+
+    def lower(self) -> ir.FunctionIR:
+        params = _params(self.node.params)
+        for p in params:
+            self.locals.add(p.name.value)
+            ann = self.m.resolver.annotation(p.annotation, self.env)
+            self.env[p.name.value] = ann
+        if self.cls is not None and params and not _is_static(self.node) and self.node in self.cls.methods.values():
+            first = params[0].name.value
+            is_classmethod = any(dotted(d.decorator) == "classmethod" for d in self.node.decorators)
+            self.env[first] = Val("ref" if is_classmethod else "inst", self.cls.qual)
+        # Nested functions are callable from anywhere in the body, so collect them first.
+        self._collect_defs(self.node.body)
+        body = self.block(self.node.body)
+        names = tuple(p.name.value for p in params)
+        bound = self.cls is not None and not _is_static(self.node)
+        free = frozenset(n for n in self.read_names if n in self.outer_locals and n not in self.locals)
+        return ir.FunctionIR(
+            key=self.key,
+            name=self.node.name.value,
+            is_async=self.is_async,
+            params=names,
+            pos=self.m.pos(self.node),
+            body=body,
+            bound_method=bound,
+            free_names=free,
+            has_explicit_session=self.has_explicit,
+        )
+
+    def _collect_defs(self, body: cst.BaseSuite) -> None:
+        class Finder(cst.CSTVisitor):
+            def __init__(self) -> None:
+                self.found: List[cst.FunctionDef] = []
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                self.found.append(node)
+                return False  # deeper ones belong to that function
+
+            def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+                return False
+
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False
+
+        finder = Finder()
+        body.visit(finder)
+        for fn in finder.found:
+            self.defs[fn.name.value] = f"{self.key}.<locals>.{fn.name.value}"
+
+    def _lower_nested(self, node: cst.FunctionDef) -> None:
+        key = self.defs.get(node.name.value)
+        if key is None or key in self.m.out.nodes:
+            return
+        visible = frozenset(self.locals | self.outer_locals)
+        self.m._enqueue(key, node, self.cls, dict(self.env), dict(self.defs), visible)
+
+    # ------------------------------------------------------------ statements
+
+    def block(self, suite: Union[cst.BaseSuite, Sequence[cst.CSTNode]]) -> ir.Block:
+        if isinstance(suite, cst.IndentedBlock):
+            stmts: Sequence[cst.CSTNode] = suite.body
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            stmts = suite.body
+        else:
+            stmts = suite  # type: ignore[assignment]
+        items: List[ir.Node] = []
+        for stmt in stmts:
+            self.statement(stmt, items)
+        return ir.Block(tuple(items))
+
+    def statement(self, stmt: cst.CSTNode, out: List[ir.Node]) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.statement(small, out)
+            return
+        method = getattr(self, "s_" + type(stmt).__name__, None)
+        if method is not None:
+            method(stmt, out)
+            return
+        # Any other statement: evaluate its expressions in source order.
+        self.expr(stmt, out)
+
+    def s_Pass(self, stmt, out) -> None:
+        return
+
+    def s_Expr(self, stmt: cst.Expr, out) -> None:
+        self.expr(stmt.value, out)
+
+    def s_Import(self, stmt, out) -> None:
+        self._local_import(stmt)
+
+    def s_ImportFrom(self, stmt, out) -> None:
+        self._local_import(stmt)
+
+    def _local_import(self, stmt) -> None:
+        for local, qual in import_bindings(stmt, self.m.scan.name, False).items():
+            factories = self.m.settings.session_factories
+            if local in factories or qual.rsplit(".", 1)[-1] in factories:
+                self.env[local] = Val("factory", qual)
+            else:
+                self.env[local] = Val("ref", qual)
+            self.locals.add(local)
+
+    def s_Global(self, stmt, out) -> None:
+        return
+
+    def s_Nonlocal(self, stmt, out) -> None:
+        return
+
+    def s_FunctionDef(self, stmt: cst.FunctionDef, out) -> None:
+        for deco in stmt.decorators:
+            self.expr(deco.decorator, out)
+        self.locals.add(stmt.name.value)
+        self.env[stmt.name.value] = None
+        self._lower_nested(stmt)
+
+    def s_ClassDef(self, stmt: cst.ClassDef, out) -> None:
+        self.locals.add(stmt.name.value)
+        self.env[stmt.name.value] = None
+
+    def s_Return(self, stmt: cst.Return, out) -> None:
+        value: List[ir.Node] = []
+        if stmt.value is not None:
+            self.expr(stmt.value, value)
+        out.append(ir.Return(ir.Block(tuple(value))))
+
+    def s_Raise(self, stmt: cst.Raise, out) -> None:
+        value: List[ir.Node] = []
+        if stmt.exc is not None:
+            self.expr(stmt.exc, value)
+        if stmt.cause is not None:
+            self.expr(stmt.cause.item, value)
+        out.append(ir.Raise(ir.Block(tuple(value))))
+
+    def s_Break(self, stmt, out) -> None:
+        out.append(ir.Break())
+
+    def s_Continue(self, stmt, out) -> None:
+        out.append(ir.Continue())
+
+    def s_Assign(self, stmt: cst.Assign, out) -> None:
+        self.assign([t.target for t in stmt.targets], stmt.value, None, out)
+
+    def s_AnnAssign(self, stmt: cst.AnnAssign, out) -> None:
+        if stmt.value is None:
+            val = self.m.resolver.annotation(stmt.annotation, self.env)
+            if isinstance(stmt.target, cst.Name):
+                self.env[stmt.target.value] = val
+                self.locals.add(stmt.target.value)
+            return
+        self.assign([stmt.target], stmt.value, stmt.annotation, out)
+
+    def s_AugAssign(self, stmt: cst.AugAssign, out) -> None:
+        self.expr(stmt.value, out)
+        self.expr(stmt.target, out)
+
+    def assign(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, annotation, out: List[ir.Node]) -> None:
+        factory = self.factory_call(value)
+        if factory is not None:
+            call = value
+            assert isinstance(call, cst.Call)
+            for arg in call.args:
+                self.expr(arg.value, out)
+        else:
+            self.expr(value, out)
+        source = _name_of(value)
+        coroutine = self.coroutine_nodes(value, None) if not isinstance(value, cst.Await) else []
+        val = self.m.resolver.eval(value, self.env, self.cls)
+        if (val is None or val.kind != "inst") and annotation is not None:
+            val = self.m.resolver.annotation(annotation, self.env) or val
+        for target in targets:
+            self.bind_target(target, out, value_val=val)
+            name = _name_of(target)
+            if name is None:
+                continue
+            if factory is not None:
+                self.has_explicit = True
+                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1]))
+            elif source is not None:
+                out.append(ir.Bind(name, source))
+            if coroutine and "." not in name:
+                self.pending[name] = coroutine
+
+    def bind_target(self, target: cst.CSTNode, out: List[ir.Node], value_val: Optional[Val] = None) -> None:
+        """A name (or tuple of names) takes a new value."""
+        name = _name_of(target)
+        if name is not None:
+            out.append(ir.Unbind(name))
+            if "." not in name:
+                self.locals.add(name)
+                self.env[name] = value_val
+                self.pending.pop(name, None)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, out)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, out)
+            return
+        # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions
+        self.expr(target, out)
+
+    def s_If(self, stmt: cst.If, out) -> None:
+        test: List[ir.Node] = []
+        self.expr(stmt.test, test)
+        body = self.block(stmt.body)
+        orelse = ir.Block()
+        if isinstance(stmt.orelse, cst.If):
+            items: List[ir.Node] = []
+            self.s_If(stmt.orelse, items)
+            orelse = ir.Block(tuple(items))
+        elif isinstance(stmt.orelse, cst.Else):
+            orelse = self.block(stmt.orelse.body)
+        out.append(ir.If(ir.Block(tuple(test)), body, orelse))
+
+    def s_While(self, stmt: cst.While, out) -> None:
+        test: List[ir.Node] = []
+        self.expr(stmt.test, test)
+        infinite = _always_true(stmt.test)
+        body = self.block(stmt.body)
+        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
+        out.append(ir.Loop(ir.Block(tuple(test)), body, orelse, infinite))
+
+    def s_For(self, stmt: cst.For, out) -> None:
+        self.expr(stmt.iter, out)
+        head: List[ir.Node] = []
+        if stmt.asynchronous is not None:
+            head.extend(self.iteration_nodes(stmt.iter, self.m.pos(stmt)))
+        self.bind_target(stmt.target, head, value_val=None)
+        body = self.block(stmt.body)
+        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
+        out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False))
+
+    def s_Try(self, stmt, out) -> None:
+        body = self.block(stmt.body)
+        handlers = []
+        for handler in stmt.handlers:
+            items: List[ir.Node] = []
+            if handler.type is not None:
+                self.expr(handler.type, items)
+            if handler.name is not None:
+                self.bind_target(handler.name.name, items)
+            inner = self.block(handler.body)
+            handlers.append(ir.Block(tuple(items) + inner.items))
+        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
+        final = self.block(stmt.finalbody.body) if stmt.finalbody is not None else ir.Block()
+        out.append(ir.Try(body, tuple(handlers), orelse, final))
+
+    s_TryStar = s_Try
+
+    def s_Match(self, stmt, out) -> None:
+        subject: List[ir.Node] = []
+        self.expr(stmt.subject, subject)
+        cases = []
+        exhaustive = False
+        for case in stmt.cases:
+            items: List[ir.Node] = []
+            for name in _pattern_names(case.pattern):
+                items.append(ir.Unbind(name))
+                self.locals.add(name)
+                self.env[name] = None
+            if case.guard is not None:
+                self.expr(case.guard, items)
+            inner = self.block(case.body)
+            cases.append(ir.Block(tuple(items) + inner.items))
+            if case.guard is None and isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None:
+                exhaustive = True
+        out.append(ir.Match(ir.Block(tuple(subject)), tuple(cases), exhaustive))
+
+    def s_With(self, stmt: cst.With, out) -> None:
+        is_async = stmt.asynchronous is not None
+        stmt_pos = self.m.pos(stmt)
+        enter: List[ir.Node] = []
+        exit_nodes: List[ir.Node] = []
+        groups: List[str] = []
+        for item in stmt.items:
+            target = item.asname.name if item.asname is not None else None
+            value_val: Optional[Val] = None
+            expr = item.item
+            factory = self.factory_call(expr)
+            if factory is not None:
+                for arg in expr.args:  # type: ignore[attr-defined]
+                    self.expr(arg.value, enter)
+                name = _name_of(target) if target is not None else None
+                if name is not None:
+                    self.bind_target(target, enter)
+                    self.has_explicit = True
+                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async))
+                    exit_nodes.insert(0, ir.CloseSession(name, stmt_pos))
+                continue
+            if isinstance(expr, cst.Call):
+                kind, qual, callee = self.classify_call(expr)
+                self.call_parts(expr, enter)
+                receiver = _name_of(expr.func.value) if isinstance(expr.func, cst.Attribute) else None
+                if receiver is not None and expr.func.attr.value == "begin":  # type: ignore[attr-defined]
+                    # ``with db.begin():`` commits (or rolls back) when the block ends.
+                    exit_nodes.insert(0, ir.Use(receiver, "commit", stmt_pos))
+                if is_async and kind in (Kind.CONTEXT, Kind.AWAIT):
+                    enter.append(ir.Sink(qual or _label(expr.func), stmt_pos, blocking=False))
+                elif not is_async and kind is Kind.BLOCKING:
+                    enter.append(ir.Sink(qual or _label(expr.func), self.m.pos(expr), blocking=True))
+                elif kind is Kind.TASK_GROUP and target is not None and isinstance(target, cst.Name):
+                    groups.append(target.value)
+                elif callee is not None and callee.key is not None:
+                    enter.append(self.call_event(expr, callee, awaited=is_async))
+                else:
+                    self.passing_call(expr, enter, awaited=False)
+                value_val = self.m.resolver.eval(expr, self.env, self.cls)
+                if qual is not None and value_val is None:
+                    value_val = self.m.resolver.result_of(Val("ref", qual))
+                # ``async with aiohttp.ClientSession() as s`` binds the session itself
+                if value_val is None and qual is not None and self.m.resolver.result_of(Val("ref", qual)) is not None:
+                    value_val = self.m.resolver.result_of(Val("ref", qual))
+            else:
+                self.expr(expr, enter)
+                value_val = self.m.resolver.eval(expr, self.env, self.cls)
+            if target is not None:
+                self.bind_target(target, enter, value_val=value_val)
+        for name in groups:
+            self.task_groups[name] = []
+        body = self.block(stmt.body)
+        for name in groups:
+            # A task group awaits every task it started when the block ends.
+            for node in self.task_groups.pop(name, []):
+                exit_nodes.append(_at(node, stmt_pos))
+        out.append(ir.With(ir.Block(tuple(enter)), body, ir.Block(tuple(exit_nodes))))
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: Optional[cst.CSTNode], out: List[ir.Node]) -> None:
+        if node is None:
+            return
+        if isinstance(node, cst.Await):
+            self.await_(node, out)
+            return
+        if isinstance(node, cst.Call):
+            self.call(node, out)
+            return
+        if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+            return  # runs later, if ever
+        if isinstance(node, cst.Name):
+            self.read_names.add(node.value)
+            return
+        if isinstance(node, cst.NamedExpr):
+            self.assign([node.target], node.value, None, out)
+            return
+        if isinstance(node, (cst.Yield,)):
+            inner = node.value
+            if isinstance(inner, cst.From):
+                self.expr(inner.item, out)
+                out.append(ir.Yield(None, self.m.pos(node)))
+                return
+            self.expr(inner, out)
+            out.append(ir.Yield(_name_of(inner) if inner is not None else None, self.m.pos(node)))
+            return
+        for child in node.children:
+            self.expr(child, out)
+
+    def call_parts(self, node: cst.Call, out: List[ir.Node]) -> None:
+        """The events of evaluating a call's function and arguments, then the method use."""
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            self.expr(func.value, out)
+        else:
+            self.expr(func, out)
+        for arg in node.args:
+            self.expr(arg.value, out)
+        if isinstance(func, cst.Attribute):
+            receiver = _name_of(func.value)
+            if receiver is not None:
+                out.append(ir.Use(receiver, func.attr.value, self.m.pos(node)))
+
+    def call(self, node: cst.Call, out: List[ir.Node]) -> None:
+        kind, qual, callee = self.classify_call(node)
+        self.call_parts(node, out)
+        pos = self.m.pos(node)
+        if kind is Kind.BLOCKING:
+            out.append(ir.Sink(qual or _label(node.func), pos, blocking=True))
+            return
+        if kind is Kind.TASK and isinstance(node.func, cst.Attribute):
+            group = _name_of(node.func.value)
+            if group in self.task_groups and node.args:
+                self.task_groups[group].extend(self.task_nodes(node, pos))
+                return
+        if callee is not None and callee.key is not None:
+            if self.m.is_async.get(callee.key, False):
+                return  # creates a coroutine; what awaits it runs it
+            out.append(self.call_event(node, callee, awaited=False))
+            return
+        if kind in (Kind.WRAPPER, Kind.TASK, Kind.THREAD):
+            return
+        self.passing_call(node, out, awaited=False, qual=qual)
+
+    def await_(self, node: cst.Await, out: List[ir.Node]) -> None:
+        inner = node.expression
+        pos = self.m.pos(node)
+        if isinstance(inner, cst.Call):
+            kind, qual, callee = self.classify_call(inner)
+            self.call_parts(inner, out)
+            if kind in (Kind.AWAIT, Kind.CONTEXT):
+                out.append(ir.Sink(qual or _label(inner.func), pos, blocking=False))
+            elif kind in (Kind.WRAPPER, Kind.TASK):
+                for arg in inner.args:
+                    out.extend(self.coroutine_nodes(arg.value, pos))
+            elif kind is Kind.THREAD:
+                out.extend(self.thread_nodes(inner, qual or "", pos))
+            elif kind is Kind.BLOCKING:
+                out.append(ir.Sink(qual or _label(inner.func), pos, blocking=True))
+            elif callee is not None and callee.key is not None:
+                out.append(self.call_event(inner, callee, awaited=True, pos=pos))
+            elif kind is not Kind.NOT_SINK:
+                self.passing_call(inner, out, awaited=True, qual=qual, pos=pos)
+            return
+        self.expr(inner, out)
+        out.extend(self.coroutine_nodes(inner, pos))
+
+    def passing_call(self, node: cst.Call, out: List[ir.Node], awaited: bool, qual: Optional[str] = None, pos: Optional[ir.Pos] = None) -> None:
+        """A call we cannot follow: it still matters if it receives a session."""
+        args = _name_args(node)
+        if is_non_user(qual):
+            return
+        if args or awaited:
+            out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node)))
+
+    def call_event(self, node: cst.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
+        return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded)
+
+    # ------------------------------------------------------------ what a call is
+
+    def classify_call(self, node: cst.Call) -> Tuple[Optional[Kind], Optional[str], Optional[_Callee]]:
+        func_val = self.m.resolver.eval(node.func, self.env, self.cls)
+        qual = canonical(func_val.qual) if func_val is not None and func_val.kind == "ref" else None
+        text = _label(node.func)
+        kind = self.m.sinks.kind([qual or "", text])
+        callee = self.resolve_callee(node.func, func_val)
+        return kind, qual, callee
+
+    def resolve_callee(self, func: cst.BaseExpression, func_val: Optional[Val]) -> Optional[_Callee]:
+        if isinstance(func, cst.Name):
+            name = func.value
+            if name in self.defs and (name not in self.env or self.env.get(name) is None):
+                return _Callee(self.defs[name], False)
+            if name in self.env and self.env[name] is not None:
+                pass
+            elif name in self.m.scan.functions:
+                return _Callee(name, False)
+            elif name in self.m.scan.classes:
+                info = self.m.scan.classes[name]
+                init = self.m.method_key(info, "__init__")
+                return _Callee(init, True) if init else _Callee(None, False)
+        if isinstance(func, cst.Attribute):
+            base = self.m.resolver.eval(func.value, self.env, self.cls)
+            if base is not None and base.kind == "inst":
+                info = self.m.resolver.local_class(base.qual)
+                if info is not None:
+                    key = self.m.method_key(info, func.attr.value)
+                    if key is not None:
+                        return _Callee(key, True)
+            if base is not None and base.kind == "ref":
+                info = self.m.resolver.local_class(base.qual)
+                if info is not None:
+                    key = self.m.method_key(info, func.attr.value)
+                    if key is not None:
+                        return _Callee(key, False)
+        return None
+
+    def factory_call(self, node: cst.CSTNode) -> Optional[Tuple[str, bool]]:
+        """``(label, is_async)`` if ``node`` creates a session: a configured factory, a
+        ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "begin":
+            inner = self.m.resolver.eval(func.value, self.env, self.cls)
+            if inner is not None and inner.kind == "factory":
+                return _label(func), inner.is_async
+            func = func.value  # ``SessionLocal().begin()`` is still a fresh session
+            if isinstance(func, cst.Call):
+                return self.factory_call(func)
+            return None
+        val = self.m.resolver.eval(func, self.env, self.cls)
+        if val is None:
+            return None
+        if val.kind == "factory":
+            is_async = val.is_async or "async" in val.qual.lower()
+            return _label(func), is_async
+        if val.kind == "ref" and val.qual in SESSION_CLASSES:
+            return _label(func), "Async" in val.qual
+        return None
+
+    def coroutine_nodes(self, node: Optional[cst.CSTNode], pos: Optional[ir.Pos]) -> List[ir.Node]:
+        """What awaiting the awaitable ``node`` evaluates to runs (before it is awaited, with
+        ``pos`` left for the caller to fill in)."""
+        if node is None:
+            return []
+        at = pos or ir.Pos(0, 0)
+        if isinstance(node, cst.Name):
+            return [_at(n, at) for n in self.pending.get(node.value, [])]
+        if isinstance(node, cst.Call):
+            kind, qual, callee = self.classify_call(node)
+            if kind in (Kind.AWAIT, Kind.CONTEXT):
+                return [ir.Sink(qual or _label(node.func), at, blocking=False)]
+            if kind in (Kind.WRAPPER, Kind.TASK):
+                nodes: List[ir.Node] = []
+                for arg in node.args:
+                    nodes.extend(self.coroutine_nodes(arg.value, pos))
+                return nodes
+            if kind is Kind.THREAD:
+                return self.thread_nodes(node, qual or "", at)
+            if callee is not None and callee.key is not None and self.m.is_async.get(callee.key, False):
+                return [self.call_event(node, callee, awaited=True, pos=at)]
+            return []
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            nodes = []
+            for element in node.elements:
+                nodes.extend(self.coroutine_nodes(element.value, pos))
+            return nodes
+        if isinstance(node, (cst.StarredElement,)):
+            return self.coroutine_nodes(node.value, pos)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self.coroutine_nodes(node.elt, pos)
+        return []
+
+    def task_nodes(self, node: cst.Call, pos: ir.Pos) -> List[ir.Node]:
+        first = node.args[0].value
+        return self.coroutine_nodes(first, pos)
+
+    def thread_nodes(self, node: cst.Call, qual: str, pos: ir.Pos) -> List[ir.Node]:
+        """``await asyncio.to_thread(fn, ...)`` / ``loop.run_in_executor(ex, fn, ...)``."""
+        index = 1 if qual.endswith("run_in_executor") else 0
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) <= index:
+            return []
+        fn = positional[index].value
+        rest = positional[index + 1:]
+        return self.function_in_thread(fn, rest, pos)
+
+    def function_in_thread(self, fn: cst.BaseExpression, rest: Sequence[cst.Arg], pos: ir.Pos) -> List[ir.Node]:
+        if isinstance(fn, cst.Call):
+            inner = self.m.resolver.eval(fn.func, self.env, self.cls)
+            if inner is not None and inner.qual in ("functools.partial",) and fn.args:
+                return self.function_in_thread(fn.args[0].value, list(fn.args[1:]), pos)
+            return []
+        if isinstance(fn, cst.Lambda):
+            nodes: List[ir.Node] = []
+            for call in _calls_in(fn.body):
+                kind, qual, callee = self.classify_call(call)
+                if kind is Kind.BLOCKING:
+                    nodes.append(ir.Sink(qual or _label(call.func), pos, blocking=False))
+                elif callee is not None and callee.key is not None and not self.m.is_async.get(callee.key, False):
+                    nodes.append(ir.Call(callee.key, _label(call.func), _name_args(call), True, pos, threaded=True))
+            return nodes
+        val = self.m.resolver.eval(fn, self.env, self.cls)
+        qual = canonical(val.qual) if val is not None and val.kind == "ref" else None
+        kind = self.m.sinks.kind([qual or "", _label(fn)])
+        if kind is Kind.BLOCKING:
+            return [ir.Sink(qual or _label(fn), pos, blocking=False)]
+        callee = self.resolve_callee(fn, val)
+        if callee is not None and callee.key is not None:
+            args = tuple((i, n) for i, n in ((i, _name_of(a.value)) for i, a in enumerate(rest)) if n is not None)
+            return [ir.Call(callee.key, _label(fn), args, True, pos, threaded=True)]
+        return []
+
+    def iteration_nodes(self, iterable: cst.BaseExpression, pos: ir.Pos) -> List[ir.Node]:
+        """What each step of ``async for ... in iterable`` waits on."""
+        if isinstance(iterable, cst.Call):
+            kind, qual, callee = self.classify_call(iterable)
+            if kind in (Kind.ITERATE, Kind.AWAIT):
+                return [ir.Sink(qual or _label(iterable.func), pos, blocking=False)]
+            if callee is not None and callee.key is not None:
+                return [self.call_event(iterable, callee, awaited=True, pos=pos)]
+            return []
+        val = self.m.resolver.eval(iterable, self.env, self.cls)
+        if val is not None and val.kind == "ref":
+            if self.m.sinks.kind([canonical(val.qual)]) is Kind.ITERATE:
+                return [ir.Sink(canonical(val.qual), pos, blocking=False)]
+        return []
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _params(params: cst.Parameters) -> List[cst.Param]:
+    out = list(params.posonly_params) + list(params.params)
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    out.extend(params.kwonly_params)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+def _is_static(node: cst.FunctionDef) -> bool:
+    return any(dotted(d.decorator) == "staticmethod" for d in node.decorators)
+
+
+def _name_of(node: Optional[cst.CSTNode]) -> Optional[str]:
+    """``db`` or ``self.db`` (a name the engine can track), else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
+        return f"{node.value.value}.{node.attr.value}"
+    return None
+
+
+def _label(node: cst.CSTNode) -> str:
+    text = dotted(node)
+    if text is not None:
+        return text
+    if isinstance(node, cst.Attribute):
+        return f"{_label(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{_label(node.func)}()"
+    if isinstance(node, cst.Subscript):
+        return f"{_label(node.value)}[]"
+    return "<expression>"
+
+
+def _name_args(node: cst.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
+    out: List[Tuple[Union[int, str], str]] = []
+    index = 0
+    for arg in node.args:
+        name = _name_of(arg.value)
+        if arg.keyword is not None:
+            if name is not None:
+                out.append((arg.keyword.value, name))
+        elif arg.star == "":
+            if name is not None:
+                out.append((index, name))
+            index += 1
+    return tuple(out)
+
+
+def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
+    if isinstance(node, ir.Sink):
+        return ir.Sink(node.qualname, pos, node.blocking)
+    if isinstance(node, ir.Call):
+        return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded)
+    return node
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name) and test.value == "True":
+        return True
+    if isinstance(test, cst.Integer) and test.evaluated_value != 0:
+        return True
+    return False
+
+
+def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
+    class Finder(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: List[cst.Call] = []
+
+        def visit_Call(self, n: cst.Call) -> None:
+            self.found.append(n)
+
+    finder = Finder()
+    node.visit(finder)
+    return finder.found
+
+
+def _pattern_names(pattern: cst.CSTNode) -> List[str]:
+    names: List[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_MatchAs(self, node: cst.MatchAs) -> None:
+            if node.name is not None:
+                names.append(node.name.value)
+
+        def visit_MatchStar(self, node: cst.MatchStar) -> None:
+            if node.name is not None:
+                names.append(node.name.value)
+
+        def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+            if node.rest is not None:
+                names.append(node.rest.value)
+
+    pattern.visit(Finder())
+    return names

@@ -1,0 +1,468 @@
+"""What a module binds at its top level: imports, functions, classes, instances, session
+factories and session-dependency aliases. The front end reads these to resolve names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from session_lint import sinks
+from session_lint.settings import Settings
+
+FuncNode = cst.FunctionDef
+
+# Functions whose result is a session factory when assigned at module level.
+FACTORY_MAKERS = frozenset(
+    {
+        "sqlalchemy.orm.sessionmaker",
+        "sqlalchemy.orm.session.sessionmaker",
+        "sqlalchemy.ext.asyncio.async_sessionmaker",
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.ext.asyncio.async_scoped_session",
+        "contextlib.contextmanager",
+        "contextlib.asynccontextmanager",
+    }
+)
+ASYNC_FACTORY_MAKERS = frozenset(
+    {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.async_scoped_session", "contextlib.asynccontextmanager"}
+)
+SESSION_CLASSES = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlmodel.Session",
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
+DEPENDS = frozenset({"Depends", "Security"})
+
+
+@dataclass(frozen=True)
+class Val:
+    """What an expression is known to be: ``ref`` (the named thing itself: a module, class or
+    function), ``inst`` (an instance of the named class), ``coro`` (a coroutine or task that,
+    once awaited, runs ``qual``), or ``factory`` (a session factory)."""
+
+    kind: str
+    qual: str
+    is_async: bool = False
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    qual: str
+    node: cst.ClassDef
+    methods: Dict[str, FuncNode] = field(default_factory=dict)
+    attr_types: Dict[str, Val] = field(default_factory=dict)
+    # Class-level attributes declared with a session dependency (class-based views).
+    dependency_attrs: Dict[str, Tuple[str, cst.CSTNode]] = field(default_factory=dict)
+    bases: Tuple[str, ...] = ()
+
+
+@dataclass
+class ModuleScan:
+    name: str
+    imports: Dict[str, str] = field(default_factory=dict)
+    functions: Dict[str, FuncNode] = field(default_factory=dict)
+    classes: Dict[str, ClassInfo] = field(default_factory=dict)
+    globals: Dict[str, Val] = field(default_factory=dict)
+    # ``DbDep = Annotated[Session, Depends(get_db)]``: alias name -> dependency name
+    dependency_aliases: Dict[str, str] = field(default_factory=dict)
+    return_types: Dict[str, str] = field(default_factory=dict)
+    # ``app.add_api_route("/x", endpoint)``: names of functions registered as endpoints
+    registered_endpoints: List[str] = field(default_factory=list)
+
+    def qual_of_local(self, name: str) -> str:
+        return f"{self.name}.{name}" if self.name else name
+
+
+def dotted(node: cst.CSTNode) -> Optional[str]:
+    """``a.b.c`` for a chain of names and attributes, else ``None``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: max(0, len(parts) - (level - 1))]
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
+def import_bindings(
+    stmt: Union[cst.Import, cst.ImportFrom], module: str, is_package: bool
+) -> Dict[str, str]:
+    """Local name -> qualified name for one import statement."""
+    out: Dict[str, str] = {}
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted(alias.name) or ""
+            if alias.asname is not None:
+                out[alias.asname.name.value] = full  # type: ignore[union-attr]
+            else:
+                head = full.split(".")[0]
+                out[head] = head
+        return out
+    base = dotted(stmt.module) if stmt.module is not None else None
+    level = len(stmt.relative)
+    if level:
+        base = resolve_relative(module, is_package, level, base)
+    if isinstance(stmt.names, cst.ImportStar):
+        return out
+    for alias in stmt.names:
+        name = dotted(alias.name) or ""
+        local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
+        out[local] = f"{base}.{name}" if base else name
+    return out
+
+
+class Resolver:
+    """Evaluates expressions to :class:`Val` against module-level bindings plus a local
+    environment."""
+
+    def __init__(
+        self,
+        scan: ModuleScan,
+        settings: Settings,
+        external_return: Optional[Callable[[str], Optional[str]]] = None,
+    ) -> None:
+        self.scan = scan
+        self.settings = settings
+        # Asks another module of the tree what one of its functions returns (its annotation).
+        self.external_return = external_return
+
+    def lookup(self, name: str, env: Dict[str, Optional[Val]]) -> Optional[Val]:
+        if name in env:
+            return env[name]
+        if name in self.scan.globals:
+            return self.scan.globals[name]
+        if name in self.scan.imports:
+            qual = self.scan.imports[name]
+            if name in self.settings.session_factories or qual.rsplit(".", 1)[-1] in self.settings.session_factories:
+                return Val("factory", qual)
+            return Val("ref", qual)
+        if name in self.scan.functions or name in self.scan.classes:
+            return Val("ref", self.scan.qual_of_local(name))
+        if name in self.settings.session_factories:
+            return Val("factory", name)
+        return Val("ref", name)  # a builtin or an unknown global: named as written
+
+    def eval(self, node: cst.CSTNode, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[Val]:
+        if isinstance(node, cst.Name):
+            if cls is not None and node.value in ("self", "cls") and node.value not in env:
+                return Val("inst", cls.qual)
+            return self.lookup(node.value, env)
+        if isinstance(node, cst.Attribute):
+            base = self.eval(node.value, env, cls)
+            if base is None:
+                return None
+            attr = node.attr.value
+            if base.kind == "inst":
+                local = self.local_class(base.qual)
+                if local is not None:
+                    if attr in local.attr_types:
+                        return local.attr_types[attr]
+                return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
+            if base.kind in ("ref", "factory"):
+                return Val("ref", f"{base.qual}.{attr}")
+            return None
+        if isinstance(node, cst.Call):
+            func = self.eval(node.func, env, cls)
+            return self.result_of(func)
+        if isinstance(node, cst.Await):
+            return self.eval(node.expression, env, cls)
+        return None
+
+    def result_of(self, func: Optional[Val]) -> Optional[Val]:
+        """What calling ``func`` returns, when known."""
+        if func is None or func.kind != "ref":
+            return None
+        qual = sinks.canonical(func.qual)
+        if qual in sinks.CLASSES or self.local_class(qual) is not None:
+            return Val("inst", qual)
+        if qual in sinks.RETURNS:
+            return Val("inst", sinks.RETURNS[qual])
+        local_name = self.local_name(qual)
+        if local_name is not None:
+            if local_name in self.scan.return_types:
+                return Val("inst", self.scan.return_types[local_name])
+            return None
+        if self.external_return is not None and "." in qual:
+            returned = self.external_return(qual)
+            if returned is not None:
+                return Val("inst", sinks.canonical(returned))
+        return None
+
+    def local_name(self, qual: str) -> Optional[str]:
+        prefix = f"{self.scan.name}." if self.scan.name else ""
+        if prefix and qual.startswith(prefix):
+            return qual[len(prefix):]
+        if not prefix:
+            return qual
+        return None
+
+    def local_class(self, qual: str) -> Optional[ClassInfo]:
+        name = self.local_name(qual)
+        return self.scan.classes.get(name) if name is not None else None
+
+    def annotation(self, node: Optional[cst.CSTNode], env: Dict[str, Optional[Val]]) -> Optional[Val]:
+        """The instance type an annotation names (``httpx.AsyncClient``, ``Optional[X]``, ``X | None``)."""
+        if node is None:
+            return None
+        if isinstance(node, cst.Annotation):
+            node = node.annotation
+        if isinstance(node, cst.SimpleString):
+            try:
+                node = cst.parse_expression(node.evaluated_value)  # type: ignore[arg-type]
+            except Exception:
+                return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return self.annotation(node.left, env) or self.annotation(node.right, env)
+        if isinstance(node, cst.Subscript):
+            head = self.eval(node.value, env)
+            if head is not None and head.qual.rsplit(".", 1)[-1] in ("Optional", "Union", "Annotated"):
+                for element in node.slice:
+                    if isinstance(element.slice, cst.Index):
+                        found = self.annotation(element.slice.value, env)
+                        if found is not None:
+                            return found
+            return None
+        ref = self.eval(node, env)
+        if ref is not None and ref.kind == "ref" and ref.qual not in ("None",):
+            return Val("inst", sinks.canonical(ref.qual))
+        return None
+
+    def dependency_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """The dependency name if ``node`` is ``Depends(<session dependency>)``."""
+        if not isinstance(node, cst.Call):
+            return None
+        name = dotted(node.func)
+        if name is None or name.rsplit(".", 1)[-1] not in DEPENDS:
+            return None
+        dep: Optional[cst.CSTNode] = None
+        for i, arg in enumerate(node.args):
+            if arg.keyword is None and i == 0:
+                dep = arg.value
+            elif arg.keyword is not None and arg.keyword.value == "dependency":
+                dep = arg.value
+        dep_name = dotted(dep) if dep is not None else None
+        if dep_name is None:
+            return None
+        last = dep_name.rsplit(".", 1)[-1]
+        if last in self.settings.session_dependencies:
+            return last
+        return None
+
+    def annotated_dependency(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """The session dependency an annotation carries: ``Annotated[Session, Depends(get_db)]``
+        or a name aliasing one."""
+        if node is None:
+            return None
+        if isinstance(node, cst.Annotation):
+            node = node.annotation
+        if isinstance(node, cst.Subscript):
+            head = dotted(node.value)
+            if head is not None and head.rsplit(".", 1)[-1] == "Annotated":
+                for element in list(node.slice)[1:]:
+                    if isinstance(element.slice, cst.Index):
+                        dep = self.dependency_of(element.slice.value)
+                        if dep is not None:
+                            return dep
+            return None
+        name = dotted(node)
+        if name is not None and name in self.scan.dependency_aliases:
+            return self.scan.dependency_aliases[name]
+        return None
+
+
+def scan_module(
+    module: cst.Module,
+    name: str,
+    is_package: bool,
+    settings: Settings,
+    external_return: Optional[Callable[[str], Optional[str]]] = None,
+) -> ModuleScan:
+    scan = ModuleScan(name=name)
+    resolver = Resolver(scan, settings, external_return)
+    pending_assigns: List[Tuple[str, cst.BaseExpression, Optional[cst.Annotation]]] = []
+
+    def visit_block(statements) -> None:
+        for stmt in statements:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        scan.imports.update(import_bindings(small, name, is_package))
+                    elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                        if isinstance(target, cst.Name):
+                            pending_assigns.append((target.value, small.value, None))
+                    elif isinstance(small, cst.AnnAssign):
+                        if isinstance(small.target, cst.Name):
+                            pending_assigns.append((small.target.value, small.value, small.annotation))  # type: ignore[arg-type]
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        _registered_endpoint(small.value, scan)
+            elif isinstance(stmt, cst.FunctionDef):
+                scan.functions[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.ClassDef):
+                scan.classes[stmt.name.value] = _scan_class(stmt, scan)
+            elif isinstance(stmt, (cst.If, cst.Try)):
+                # ``try: import x except ImportError`` and ``if TYPE_CHECKING:`` still bind names.
+                visit_block(stmt.body.body)
+                if isinstance(stmt, cst.Try):
+                    for handler in stmt.handlers:
+                        visit_block(handler.body.body)
+                elif stmt.orelse is not None and isinstance(stmt.orelse, cst.Else):
+                    visit_block(stmt.orelse.body.body)
+            elif getattr(stmt, "__class__", None).__name__ == "TypeAlias":  # ``type DbDep = ...`` (3.12)
+                alias_name = stmt.name.value  # type: ignore[attr-defined]
+                pending_assigns.append((alias_name, stmt.value, None))  # type: ignore[attr-defined]
+
+    visit_block(module.body)
+
+    # Return annotations let ``client = get_client()`` resolve.
+    for fname, fnode in scan.functions.items():
+        if fnode.returns is not None:
+            val = resolver.annotation(fnode.returns, {})
+            if val is not None:
+                scan.return_types[fname] = val.qual
+
+    for target, value, annotation in pending_assigns:
+        dep = resolver.annotated_dependency(value) if value is not None else None
+        if dep is not None:
+            scan.dependency_aliases[target] = dep
+            continue
+        if value is None:
+            ann = resolver.annotation(annotation, {})
+            if ann is not None:
+                scan.globals[target] = ann
+            continue
+        if isinstance(value, cst.Call):
+            maker = resolver.eval(value.func, {})
+            if maker is not None and maker.kind == "ref" and maker.qual in FACTORY_MAKERS:
+                scan.globals[target] = Val("factory", target, maker.qual in ASYNC_FACTORY_MAKERS)
+                continue
+        val = resolver.eval(value, {})
+        if val is None and annotation is not None:
+            val = resolver.annotation(annotation, {})
+        if val is not None and val.kind == "inst":
+            scan.globals[target] = val
+
+    # Attribute types need module bindings, so they come after the module is known.
+    for info in scan.classes.values():
+        _class_attr_types(info, resolver)
+    return scan
+
+
+def _registered_endpoint(call: cst.Call, scan: ModuleScan) -> None:
+    if not isinstance(call.func, cst.Attribute):
+        return
+    if call.func.attr.value not in ("add_api_route", "add_api_websocket_route", "add_route", "add_websocket_route"):
+        return
+    endpoint = None
+    positional = [a for a in call.args if a.keyword is None]
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in ("endpoint", "route"):
+            endpoint = a.value
+    if endpoint is None and len(positional) >= 2:
+        endpoint = positional[1].value
+    if isinstance(endpoint, cst.Name):
+        scan.registered_endpoints.append(endpoint.value)
+
+
+def _scan_class(node: cst.ClassDef, scan: ModuleScan) -> ClassInfo:
+    info = ClassInfo(name=node.name.value, qual=scan.qual_of_local(node.name.value), node=node)
+    info.bases = tuple(b for b in (dotted(arg.value) for arg in node.bases) if b)
+    if isinstance(node.body, cst.IndentedBlock):
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                info.methods[stmt.name.value] = stmt
+    return info
+
+
+def _class_attr_types(info: ClassInfo, resolver: Resolver) -> None:
+    body = info.node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    attr = small.target.value
+                    dep = resolver.dependency_of(small.value) or resolver.annotated_dependency(small.annotation)
+                    if dep is not None:
+                        info.dependency_attrs[attr] = (dep, small)
+                        continue
+                    val = resolver.annotation(small.annotation, {})
+                    if val is not None:
+                        info.attr_types[attr] = val
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    attr = small.targets[0].target.value  # type: ignore[union-attr]
+                    dep = resolver.dependency_of(small.value)
+                    if dep is not None:
+                        info.dependency_attrs[attr] = (dep, small)
+                        continue
+                    val = resolver.eval(small.value, {})
+                    if val is not None and val.kind == "inst":
+                        info.attr_types[attr] = val
+    # ``self.x = httpx.AsyncClient()`` / ``self.x: httpx.AsyncClient = ...`` in any method.
+    for method in info.methods.values():
+        env: Dict[str, Optional[Val]] = {}
+        for param in _all_params(method.params):
+            val = resolver.annotation(param.annotation, {})
+            if val is not None:
+                env[param.name.value] = val
+        for assign in _self_assignments(method):
+            target, value, annotation = assign
+            val = resolver.eval(value, env, info) if value is not None else None
+            if (val is None or val.kind != "inst") and annotation is not None:
+                val = resolver.annotation(annotation, env)
+            if val is not None and val.kind == "inst" and target not in info.attr_types:
+                info.attr_types[target] = val
+
+
+def _all_params(params: cst.Parameters) -> List[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    return out
+
+
+class _SelfAssignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: List[Tuple[str, Optional[cst.BaseExpression], Optional[cst.Annotation]]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return not self.found or True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            attr = _self_attr(t.target)
+            if attr:
+                self.found.append((attr, node.value, None))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        attr = _self_attr(node.target)
+        if attr:
+            self.found.append((attr, node.value, node.annotation))
+
+
+def _self_attr(node: cst.CSTNode) -> Optional[str]:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def _self_assignments(method: cst.FunctionDef):
+    visitor = _SelfAssignments()
+    method.body.visit(visitor)
+    return visitor.found

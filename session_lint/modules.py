@@ -1,0 +1,62 @@
+"""Module names from the file layout, and finding a module's file from its name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+
+def module_name(path: Path) -> Tuple[str, bool]:
+    """The dotted name of the module at ``path`` and whether it is a package (``__init__.py``),
+    going up through folders that hold an ``__init__.py``."""
+    path = Path(path)
+    is_package = path.name == "__init__.py"
+    parts: List[str] = [] if is_package else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        parts.append(folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return ".".join(reversed(parts)), is_package
+
+
+def import_root(path: Path) -> Path:
+    """The folder a module at ``path`` is imported from (the parent of its top package)."""
+    folder = Path(path).parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+class ModuleLocator:
+    """Finds the file of a module of the analyzed tree."""
+
+    def __init__(self, roots: Iterable[Path] = ()) -> None:
+        self.roots = [Path(r) for r in roots]
+
+    def find(self, module: str, near: Optional[Path] = None) -> Optional[Path]:
+        if not module:
+            return None
+        candidates: List[Path] = []
+        if near is not None:
+            candidates.append(import_root(near))
+            candidates.append(Path(near).parent)
+        for root in self.roots:
+            candidates.append(root if root.is_dir() else root.parent)
+            candidates.append(import_root(root / "x.py") if root.is_dir() else import_root(root))
+            if (root / "src").is_dir():
+                candidates.append(root / "src")
+        rel = Path(*module.split("."))
+        seen = set()
+        for base in candidates:
+            if base in seen:
+                continue
+            seen.add(base)
+            for option in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
+                try:
+                    if option.is_file():
+                        return option
+                except OSError:
+                    continue
+        return None
