@@ -1,0 +1,3 @@
+from session_lint.cli import main
+
+main()

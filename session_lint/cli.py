@@ -1,0 +1,97 @@
+"""The ``session-lint`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, Optional, Sequence, Tuple
+
+import click
+
+from session_lint import __version__
+from session_lint.output import FORMATS, render
+from session_lint.rules import BY_CODE, RULES
+from session_lint.runner import check_paths
+from session_lint import settings as settings_mod
+from session_lint.settings import ConfigError, Settings
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _setting_options(func):
+    """One ``--key`` and ``--extend-key`` option per configuration key, comma-separated."""
+    for key in reversed(settings_mod.LIST_KEYS):
+        func = click.option(f"--extend-{key}", f"extend_{key.replace('-', '_')}", multiple=True, metavar="LIST",
+                            help=f"Add to {key}.")(func)
+        func = click.option(f"--{key}", key.replace("-", "_"), multiple=True, metavar="LIST",
+                            help=f"Replace {key} (comma-separated; repeatable).")(func)
+    return func
+
+
+def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Tuple[str, ...]]) -> Settings:
+    if config is not None:
+        path: Optional[Path] = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"{config}: no such configuration file")
+    else:
+        start = Path(paths[0]) if paths else Path.cwd()
+        path = settings_mod.find_config(start if start.exists() else Path.cwd())
+    base = settings_mod.load(path)
+    values = {}
+    for name, given in flags.items():
+        if given:
+            values[name.replace("_", "-")] = [part for item in given for part in item.split(",") if part.strip()]
+    return settings_mod.apply(base, values, "command line")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="session-lint")
+def main() -> None:
+    """Find FastAPI handlers that hold a SQLAlchemy session open across slow awaits."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
+@click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
+@_setting_options
+def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], **flags) -> None:
+    """Report held sessions in PATHS (files or folders; default: the current folder)."""
+    paths = paths or (".",)
+    try:
+        settings = _settings(config, paths, flags)
+    except ConfigError as exc:
+        click.echo(f"session-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    result = check_paths(paths, settings, exclude)
+    out = render(result.findings, fmt)
+    if out:
+        click.echo(out, nl=False)
+    if result.internal_errors:
+        click.echo(f"session-lint: {result.internal_errors} file(s) hit an internal error (SL000 above)", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+@main.command()
+def rules() -> None:
+    """List every rule."""
+    width = max(len(r.name) for r in RULES)
+    for rule in RULES:
+        click.echo(f"{rule.code}  {rule.name.ljust(width)}  {rule.summary}")
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Show a rule's documentation (what it does, why it matters, an example, the fix)."""
+    rule = BY_CODE.get(code.upper())
+    if rule is None:
+        click.echo(f"session-lint: error: unknown rule '{code}' (see `session-lint rules`)", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(rule.explain(), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,36 @@
+"""A finding, and the ``# noqa`` comments that silence one (flake8's syntax)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Tuple
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    col: int  # 0-based, as ast and flake8 plugins report it; shown 1-based
+    code: str
+    message: str
+    function: str = field(default="", compare=False)
+    session: str = field(default="", compare=False)
+    chain: Tuple[str, ...] = field(default=(), compare=False)
+
+    def text(self) -> str:
+        return f"{self.path}:{self.line}:{self.col + 1}: {self.code} {self.message}"
+
+
+# The same comment flake8 reads: ``# noqa`` or ``# noqa: SL101,SL102`` (also ``# NOQA:SL101``).
+_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def suppressed(line_text: str, code: str) -> bool:
+    match = _NOQA.search(line_text)
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if not codes:
+        return True
+    return any(code.upper().startswith(c.upper()) for c in re.split(r"[,\s]+", codes) if c)

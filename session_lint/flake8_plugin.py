@@ -1,0 +1,50 @@
+"""The flake8 plugin: an adapter from flake8's plugin interface to :func:`analysis.analyze`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, List, Optional, Tuple
+
+from session_lint import __version__
+from session_lint import settings as settings_mod
+from session_lint.analysis import Workspace, analyze
+
+_OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
+
+
+class SessionLintChecker:
+    name = "session-lint"
+    version = __version__
+
+    settings: ClassVar[Optional[settings_mod.Settings]] = None
+    workspace: ClassVar[Optional[Workspace]] = None
+
+    def __init__(self, tree: Any, filename: str, lines: List[str]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        for key in _OWN_KEYS:
+            manager.add_option(f"--{key}", parse_from_config=True, comma_separated_list=True, default=None,
+                               help=f"session-lint: {key} (comma-separated)")
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        base = settings_mod.load(settings_mod.find_config(Path.cwd()))
+        values = {}
+        for key in _OWN_KEYS:
+            given = getattr(options, key.replace("-", "_"), None)
+            if given:
+                values[key] = list(given)
+        # flake8 applies its own --select/--ignore and # noqa.
+        cls.settings = settings_mod.apply(base, values, "flake8 options")
+        cls.workspace = Workspace(cls.settings, [Path.cwd()])
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        settings = self.settings or settings_mod.Settings()
+        workspace = self.workspace or Workspace(settings)
+        source = "".join(self.lines)
+        for f in analyze(source, self.filename, settings, workspace, apply_noqa=False):
+            yield f.line, f.col, f"{f.code} {f.message}", type(self)

@@ -1,0 +1,269 @@
+"""Every rule's documentation and examples: one source for ``session-lint rules``,
+``session-lint explain``, and the test suite (which runs every example).
+
+Examples mark the lines a finding is expected on with ``# expect: CODE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    what: str
+    why: str
+    example: str
+    fix: str
+    valid: Tuple[str, ...] = ()
+    invalid: Tuple[str, ...] = ()
+
+    def explain(self) -> str:
+        return (
+            f"# {self.code} ({self.name})\n\n"
+            f"## What it does\n{self.what}\n\n"
+            f"## Why is this bad?\n{self.why}\n\n"
+            f"## Example\n```python\n{self.example.strip()}\n```\n\n"
+            f"## Fix\n{self.fix}\n"
+        )
+
+
+_HEADER = """\
+import httpx
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+from app.db import get_db, fresh_db_session
+
+router = APIRouter()
+client = httpx.AsyncClient()
+"""
+
+RULES: Tuple[Rule, ...] = (
+    Rule(
+        code="SL001",
+        name="unparsable-file",
+        summary="a file that cannot be read as Python source",
+        what="Reports a file that does not parse (a syntax error, or bytes that are not text in its declared encoding). "
+        "The rest of the run goes on.",
+        why="A file session-lint cannot parse is a file it cannot check: a held session in it would go unreported.",
+        example="async def handler(:\n    ...",
+        fix="Make the file parse. There is no automatic fix.",
+        valid=("x = 1\n",),
+        invalid=("def f(:  # expect: SL001\n    pass\n",),
+    ),
+    Rule(
+        code="SL002",
+        name="unreadable-file",
+        summary="a file that cannot be opened or read",
+        what="Reports a path given to `check` (or found under a given folder) that cannot be read: no permission, "
+        "a broken symlink, an I/O error.",
+        why="A file session-lint cannot read is a file it cannot check.",
+        example="$ chmod 000 app/routers/tools.py",
+        fix="Make the file readable, or exclude it. There is no automatic fix.",
+    ),
+    Rule(
+        code="SL101",
+        name="session-held-across-slow-await",
+        summary="a handler's dependency session is open across a slow network await",
+        what="Finds a FastAPI handler whose `Depends(get_db)` session has an open transaction (some database "
+        "operation ran and no `commit()`, `rollback()` or `close()` followed) at an `await`, `async with` or "
+        "`async for` that waits on another host: httpx, aiohttp, the MCP SDK, SMTP, or a configured sink.",
+        why="SQLAlchemy checks a connection out of the pool at the session's first database operation and returns "
+        "it only at commit, rollback or close; FastAPI closes a dependency's session after the response. While the "
+        "handler waits 1-30 s on the other host, the connection sits 'idle in transaction'. Under load the pool "
+        "drains, requests time out waiting for a connection, and PostgreSQL's "
+        "`idle_in_transaction_session_timeout` kills sessions.",
+        example="""
+@router.post("/tools/{tool_id}/call")
+async def call_tool(tool_id: str, db: Session = Depends(get_db)):
+    tool = db.query(Tool).filter(Tool.id == tool_id).first()
+    return await client.post(tool.gateway_url)  # SL101
+""",
+        fix="Read what the slow call needs inside a short-lived session, copy it into plain locals, let the "
+        "session close, then make the call:\n\n```python\n"
+        "@router.post(\"/tools/{tool_id}/call\")\nasync def call_tool(tool_id: str):\n"
+        "    with fresh_db_session() as db:\n        tool = db.query(Tool).filter(Tool.id == tool_id).first()\n"
+        "        gateway_url = tool.gateway_url\n    return await client.post(gateway_url)\n```\n\n"
+        "`session-lint fix` makes this rewrite. It is *safe* when every use of the loaded objects after the block "
+        "can be replaced by extracted values, *unsafe* (only with `--unsafe-fixes`) when an ORM object escapes "
+        "whole, and *refused* when the session is used again after the slow call or the call needs the session.",
+        valid=(
+            _HEADER
+            + """
+@router.get("/a")
+async def fetch_first(db: Session = Depends(get_db)):
+    resp = await client.get("https://example.com")
+    return db.query(Tool).count()
+""",
+            _HEADER
+            + """
+@router.get("/b")
+async def commit_first(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    url = tool.url
+    db.commit()
+    return await client.get(url)
+""",
+            _HEADER
+            + """
+@router.post("/c")
+async def call_tool(tool_id: str):
+    with fresh_db_session() as db:
+        tool = db.query(Tool).filter(Tool.id == tool_id).first()
+        url = tool.url
+    return await client.post(url)
+""",
+        ),
+        invalid=(
+            _HEADER
+            + """
+@router.get("/a")
+async def held(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    return await client.get(tool.url)  # expect: SL101
+""",
+            _HEADER
+            + """
+@router.get("/b")
+async def held_in_branch(flag: bool, db: Session = Depends(get_db)):
+    if flag:
+        db.query(Tool).all()
+    async with httpx.AsyncClient() as c:
+        await c.post("https://example.com")  # expect: SL101
+""",
+        ),
+    ),
+    Rule(
+        code="SL102",
+        name="session-held-across-slow-callee",
+        summary="a handler's dependency session is open while an awaited project function reaches a slow call",
+        what="Like SL101, where the slow operation happens inside a function of the project that the handler "
+        "awaits, at any depth. The message names the chain: `invoke_tool -> _call_backend -> httpx.AsyncClient.post`. "
+        "A callee that commits or closes the session it was given before its own slow call does not hold it.",
+        why="The connection is held exactly as in SL101; the wait is only further away from the handler.",
+        example="""
+async def _call_backend(url):
+    return await client.post(url)
+
+@router.post("/tools/{tool_id}/call")
+async def call_tool(tool_id: str, db: Session = Depends(get_db)):
+    tool = db.get(Tool, tool_id)
+    return await _call_backend(tool.url)  # SL102: _call_backend -> httpx.AsyncClient.post
+""",
+        fix="The same rewrite as SL101 when the chain starts in the handler: extract what the callee needs, close "
+        "the session, then await it. When the callee itself receives the session and holds it, the fix belongs "
+        "in the callee, and `session-lint fix` refuses with that reason.",
+        valid=(
+            _HEADER
+            + """
+async def release_then_call(db, tool_id):
+    url = db.get(Tool, tool_id).url
+    db.commit()
+    return await client.get(url)
+
+@router.get("/a")
+async def handler(tool_id: int, db: Session = Depends(get_db)):
+    db.query(Tool).count()
+    return await release_then_call(db, tool_id)
+""",
+        ),
+        invalid=(
+            _HEADER
+            + """
+async def _call_backend(url):
+    return await client.post(url)
+
+async def invoke_tool(url):
+    return await _call_backend(url)
+
+@router.post("/a")
+async def handler(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    return await invoke_tool(tool.url)  # expect: SL102
+""",
+        ),
+    ),
+    Rule(
+        code="SL103",
+        name="explicit-session-held-across-slow-await",
+        summary="an explicitly created session is open across a slow await",
+        what="Finds a session the code makes itself (`with fresh_db_session() as db`, `db = SessionLocal()`, "
+        "`async with async_session() as s`, a `sessionmaker` result) that has an open transaction at a slow await, "
+        "in any async function.",
+        why="A short-lived session only helps if it is closed before the slow call: one that stays open across it "
+        "holds a pooled connection idle in transaction for the whole wait.",
+        example="""
+async def refresh(tool_id):
+    with fresh_db_session() as db:
+        tool = db.get(Tool, tool_id)
+        await client.get(tool.url)  # SL103
+""",
+        fix="End the `with` block (or `commit()`/`close()`) before the slow call, after copying the values it "
+        "needs into locals. No automatic fix.",
+        valid=(
+            _HEADER
+            + """
+async def refresh(tool_id):
+    with fresh_db_session() as db:
+        url = db.get(Tool, tool_id).url
+    await client.get(url)
+""",
+        ),
+        invalid=(
+            _HEADER
+            + """
+async def refresh(tool_id):
+    with fresh_db_session() as db:
+        tool = db.get(Tool, tool_id)
+        await client.get(tool.url)  # expect: SL103
+""",
+        ),
+    ),
+    Rule(
+        code="SL104",
+        name="session-held-across-blocking-call",
+        summary="a blocking network call while a session's transaction is open",
+        what="Finds a synchronous network call (`requests`, `httpx.Client`, `smtplib`, `urllib`) made while a "
+        "session's transaction is open, directly or through project functions. Sync (`def`) handlers run in "
+        "FastAPI's threadpool and hold the connection exactly as async ones do.",
+        why="The connection stays checked out and idle in transaction for the whole blocking call; in an async "
+        "function the event loop is blocked as well.",
+        example="""
+@router.get("/tools/{tool_id}/ping")
+def ping(tool_id: int, db: Session = Depends(get_db)):
+    tool = db.get(Tool, tool_id)
+    return requests.get(tool.url).status_code  # SL104
+""",
+        fix="Copy what the call needs, commit or close the session, then make the call. No automatic fix for "
+        "`def` handlers.",
+        valid=(
+            _HEADER
+            + """
+import requests
+
+@router.get("/a")
+def ping(db: Session = Depends(get_db)):
+    url = db.get(Tool, 1).url
+    db.close()
+    return requests.get(url).status_code
+""",
+        ),
+        invalid=(
+            _HEADER
+            + """
+import requests
+
+@router.get("/a")
+def ping(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    return requests.get(tool.url).status_code  # expect: SL104
+""",
+        ),
+    ),
+)
+
+BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}

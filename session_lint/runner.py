@@ -1,0 +1,50 @@
+"""A run over many files: discovery, reading, per-file analysis, and never letting one file
+stop the others."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Sequence
+
+from session_lint.analysis import Workspace, analyze
+from session_lint.discovery import discover
+from session_lint.findings import Finding
+from session_lint.settings import Settings
+
+
+@dataclass
+class RunResult:
+    findings: List[Finding] = field(default_factory=list)
+    files: int = 0
+    internal_errors: int = 0
+
+
+def check_paths(paths: Sequence[str], settings: Settings, excludes: Sequence[str] = ()) -> RunResult:
+    result = RunResult()
+    roots = [Path(p) for p in paths]
+    workspace = Workspace(settings, roots)
+    for path, problem in discover(paths, excludes):
+        shown = str(path)
+        result.files += 1
+        if problem:
+            if settings.enabled("SL002"):
+                result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {problem}"))
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            if settings.enabled("SL002"):
+                result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            result.findings.extend(analyze(data, path, settings, workspace, display_path=shown))
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
+            result.internal_errors += 1
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            detail = f"{type(exc).__name__}: {exc} ({os.path.basename(where.filename)}:{where.lineno})"
+            result.findings.append(Finding(shown, 1, 0, "SL000", f"internal error, file skipped: {detail}"))
+    result.findings.sort()
+    return result
