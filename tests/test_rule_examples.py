@@ -1,0 +1,31 @@
+"""Every rule's own examples (Fixit style): valid ones report nothing, invalid ones report
+exactly the marked lines."""
+
+import pytest
+
+from conftest import expected_marks
+from session_lint.analysis import analyze
+from session_lint.rules import RULES
+from session_lint.settings import Settings
+
+VALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.valid)]
+INVALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.invalid)]
+
+
+@pytest.mark.parametrize("code,index,source", VALID, ids=[f"{c}-valid-{i}" for c, i, _ in VALID])
+def test_valid_example(code, index, source):
+    assert analyze(source, "example.py", Settings()) == []
+
+
+@pytest.mark.parametrize("code,index,source", INVALID, ids=[f"{c}-invalid-{i}" for c, i, _ in INVALID])
+def test_invalid_example(code, index, source):
+    findings = analyze(source, "example.py", Settings())
+    assert sorted((f.line, f.code) for f in findings) == expected_marks(source)
+    assert {f.code for f in findings} == {code}
+
+
+def test_every_rule_that_reports_has_examples():
+    for rule in RULES:
+        if rule.code == "SL002":
+            continue  # about reading files, tested in test_cli
+        assert rule.valid and rule.invalid, rule.code
