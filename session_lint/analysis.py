@@ -1,25 +1,29 @@
-"""One file in, findings out: parse, scan, lower, find handlers and sessions, run the engine."""
+"""One file in, findings out: parse, scan, lower, annotate handlers, run the engine from each
+handler's entry state and each function that makes its own session."""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from session_lint import ir
 from session_lint.findings import Finding, suppressed
-from session_lint.handlers import find_handlers
+from session_lint.handlers import annotate
 from session_lint.lowering import LoweredModule, ModuleLowerer
-from session_lint.module_scan import ModuleScan, Resolver, scan_module
-from session_lint.modules import ModuleLocator, module_name
+from session_lint.module_scan import ModuleScan, scan_module
+from session_lint.modules import module_name
+from session_lint.project import Project
 from session_lint.settings import Settings
 from session_lint.sinks import SinkTable
-from session_lint.summaries import Summaries
 from session_lint.transactions import Engine, EntrySession, Hold, Run, Site
+
+# Engine keys of sessions a handler holds without naming them (SL105) start with this.
+SUB_DEPENDENCY_PREFIX = "~"
 
 
 @dataclass
@@ -29,7 +33,6 @@ class ParsedModule:
     scan: ModuleScan
     lowered: LoweredModule
     lowerer: ModuleLowerer
-    summaries: Summaries
 
 
 class ParseFailure(Exception):
@@ -60,111 +63,37 @@ def parse(data: Union[bytes, str]) -> cst.Module:
         raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
 
 
-def prepare(data: Union[bytes, str], path: Path, settings: Settings, workspace: Optional["Workspace"] = None) -> ParsedModule:
+def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ParsedModule:
+    """Parses and lowers one module, using ``project`` for what other modules define."""
     module = parse(data)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     name, is_package = module_name(path)
-    external = (lambda qual: workspace.return_type(qual, path)) if workspace is not None else None
-    scan = scan_module(module, name, is_package, settings, external)
+    scan = scan_module(module, name, is_package, settings, project.return_type)
     table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
-    lowerer = ModuleLowerer(scan, settings, positions, table, external)
+    lowerer = ModuleLowerer(scan, settings, positions, table, project.return_type)
     lowered = lowerer.lower_all()
-    return ParsedModule(path, module, scan, lowered, lowerer, Summaries(lowered.functions))
-
-
-class Workspace:
-    """The modules of the analyzed tree that one file's analysis may read (imported session
-    aliases, session dependencies defined elsewhere), parsed at most once per run."""
-
-    def __init__(self, settings: Settings, roots=()) -> None:
-        self.settings = settings
-        self.locator = ModuleLocator(roots)
-        self._cache: Dict[Path, Optional[ParsedModule]] = {}
-        self._scans: Dict[Path, Optional[ModuleScan]] = {}
-
-    def scan(self, module: str, near: Path) -> Optional[ModuleScan]:
-        """The top-level bindings of another module of the tree (no positions, no lowering)."""
-        path = self.locator.find(module, near)
-        if path is None:
-            return None
-        key = path.resolve()
-        if key not in self._scans:
-            loaded = self._cache.get(key)
-            if loaded is not None:
-                self._scans[key] = loaded.scan
-            else:
-                try:
-                    name, is_package = module_name(path)
-                    self._scans[key] = scan_module(parse(path.read_bytes()), name, is_package, self.settings)
-                except (ParseFailure, OSError, RecursionError):
-                    self._scans[key] = None
-        return self._scans[key]
-
-    def return_type(self, qual: str, near: Path, hops: int = 3) -> Optional[str]:
-        """What the function ``qual`` of another module is annotated to return, following
-        re-exports (``from .client import get_client`` in a package ``__init__``)."""
-        module, _, name = qual.rpartition(".")
-        if not module or hops <= 0:
-            return None
-        scan = self.scan(module, near)
-        if scan is None:
-            return None
-        if name in scan.return_types:
-            return scan.return_types[name]
-        if name in scan.imports and scan.imports[name] != qual:
-            return self.return_type(scan.imports[name], near, hops - 1)
-        return None
-
-    def load(self, module: str, near: Path) -> Optional[ParsedModule]:
-        path = self.locator.find(module, near)
-        if path is None:
-            return None
-        key = path.resolve()
-        if key not in self._cache:
-            try:
-                self._cache[key] = prepare(path.read_bytes(), path, self.settings, self)
-            except (ParseFailure, OSError):
-                self._cache[key] = None
-        return self._cache[key]
-
-    def resolve_qualified(self, qual: str, near: Path) -> Tuple[Optional[ParsedModule], str]:
-        """The module that defines ``pkg.mod.name`` and the name within it."""
-        module, _, name = qual.rpartition(".")
-        return self.load(module, near), name
-
-
-def dependency_open_reason(fn: ir.FunctionIR, summaries: Summaries) -> Optional[str]:
-    """Why a session dependency hands over a session whose transaction is already open (a ``SET``
-    before its ``yield``), or None."""
-    run = Engine(fn, summaries).interpret([])
-    for _pos, (name, state) in sorted(run.yields.items(), key=lambda item: (item[0].line, item[0].col)):
-        if name is None:
-            continue
-        for key in state.keys_of(name):
-            sites = state.sites(key)
-            if sites:
-                return f"{fn.name} runs {sites[0].what} before yield"
-    return None
+    annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
+    return ParsedModule(path, module, scan, lowered, lowerer)
 
 
 def analyze(
     data: Union[bytes, str],
     path: Union[str, Path],
     settings: Settings,
-    workspace: Optional[Workspace] = None,
+    project: Optional[Project] = None,
     display_path: Optional[str] = None,
     apply_noqa: bool = True,
 ) -> List[Finding]:
     """Every finding in one file, after ``# noqa`` and ``select``/``ignore``."""
     path = Path(path)
     shown = display_path if display_path is not None else str(path)
-    workspace = workspace or Workspace(settings)
+    project = project or Project(settings)
     try:
-        parsed = prepare(data, path, settings, workspace)
+        parsed = prepare(data, path, settings, project)
     except ParseFailure as failure:
         return [Finding(shown, failure.line, failure.col, "SL001", failure.message)] if settings.enabled("SL001") else []
-    findings = _findings(parsed, workspace, settings, shown)
+    project.register(parsed)
+    findings = Checker(parsed, project).findings(shown)
     text = data.decode(parsed.module.encoding, errors="replace") if isinstance(data, bytes) else data
     lines = text.splitlines()
     kept = []
@@ -177,58 +106,109 @@ def analyze(
     return sorted(set(kept))
 
 
-def _findings(parsed: ParsedModule, workspace: Workspace, settings: Settings, shown: str) -> List[Finding]:
-    resolver = Resolver(parsed.scan, settings)
-    dep_cache: Dict[str, Optional[str]] = {}
+class Checker:
+    """Runs the engine over one prepared module's handlers and session-making functions."""
 
-    def imported_alias(qual: str) -> Optional[str]:
-        other, name = workspace.resolve_qualified(qual, parsed.path)
-        return other.scan.dependency_aliases.get(name) if other is not None else None
+    def __init__(self, parsed: ParsedModule, project: Project) -> None:
+        self.parsed = parsed
+        self.project = project
+        self.unresolved: Dict[ir.Pos, str] = {}
 
-    def dependency_opens(dep: str) -> Optional[str]:
-        if dep in dep_cache:
-            return dep_cache[dep]
-        reason = None
-        fn = parsed.lowered.functions.get(dep)
-        if fn is not None:
-            reason = dependency_open_reason(fn, parsed.summaries)
-        elif dep in parsed.scan.imports:
-            other, name = workspace.resolve_qualified(parsed.scan.imports[dep], parsed.path)
-            if other is not None and name in other.lowered.functions:
-                reason = dependency_open_reason(other.lowered.functions[name], other.summaries)
-        dep_cache[dep] = reason
-        return reason
+    def findings(self, shown: str) -> List[Finding]:
+        out: List[Finding] = []
+        for key, fn in self.parsed.lowered.functions.items():
+            if fn.is_handler:
+                run = Engine(fn, self.project.summaries).interpret(self.handler_entry(fn))
+                out.extend(_report(run, fn, shown, explicit_only=False))
+            elif fn.has_explicit_session:
+                run = Engine(fn, self.project.summaries).interpret([])
+                out.extend(_report(run, fn, shown, explicit_only=True))
+            else:
+                continue
+            self.unresolved.update(run.unresolved)
+        return out
 
-    handlers = find_handlers(
-        parsed.scan,
-        parsed.lowered.nodes,
-        parsed.lowered.classes,
-        resolver,
-        parsed.lowerer.pos,
-        imported_alias,
-        dependency_opens,
-    )
-    findings: List[Finding] = []
-    handler_keys = set()
-    for handler in handlers:
-        handler_keys.add(handler.key)
-        fn = parsed.lowered.functions[handler.key]
-        entry = [
-            EntrySession(
-                p.name,
-                p.name,
-                Site(p.open_at_entry[0].line, p.open_at_entry[0].col, p.open_at_entry[1]) if p.open_at_entry else None,
-            )
-            for p in handler.sessions
-        ]
-        run = Engine(fn, parsed.summaries).interpret(entry)
-        findings.extend(_report(run, fn, shown, explicit_only=False))
-    for key, fn in parsed.lowered.functions.items():
-        if key in handler_keys or not fn.has_explicit_session:
+    def handler_entry(self, fn: ir.FunctionIR) -> List[EntrySession]:
+        """The sessions a handler starts with, and which are already open (and why)."""
+        opened: Dict[str, Tuple[ir.Pos, str, str]] = {}  # session dependency -> (pos, why, via)
+        for sub in fn.sub_dependencies:
+            for dependency, what in dependency_sessions(sub.key, self.project).items():
+                opened.setdefault(dependency, (sub.pos, f"{sub.label.rsplit('.', 1)[-1]}: {what}", sub.label))
+        entry: List[EntrySession] = []
+        named: Set[str] = set()
+        for p in fn.session_params:
+            named.add(p.dependency)
+            site = None
+            if p.opened_by_decorator is not None:
+                pos, why = p.opened_by_decorator
+                site = Site(pos.line, pos.col, why)
+            elif p.dependency in opened:
+                pos, why, _via = opened[p.dependency]
+                site = Site(pos.line, pos.col, why)
+            else:
+                why = dependency_open_reason(p.dependency_key, self.project)
+                if why is not None:
+                    site = Site(p.pos.line, p.pos.col, why)
+            entry.append(EntrySession(p.name, p.name, site))
+        for dependency, (pos, why, via) in sorted(opened.items()):
+            if dependency not in named:
+                # FastAPI caches the session per request and closes it after the response:
+                # the handler holds it though it never names it.
+                key = f"{SUB_DEPENDENCY_PREFIX}{dependency}|{via}"
+                entry.append(EntrySession(key, key, Site(pos.line, pos.col, why)))
+        return entry
+
+
+def dependency_open_reason(key: Optional[str], project: Project) -> Optional[str]:
+    """Why a session dependency hands over a session whose transaction is already open (a ``SET``
+    before its ``yield``), or None."""
+    fn = project.function(key) if key else None
+    if fn is None:
+        return None
+    run = Engine(fn, project.summaries).interpret([])
+    for _pos, (name, state) in sorted(run.yields.items(), key=lambda item: (item[0].line, item[0].col)):
+        if name is None:
             continue
-        run = Engine(fn, parsed.summaries).interpret([])
-        findings.extend(_report(run, fn, shown, explicit_only=True))
-    return findings
+        for k in state.keys_of(name):
+            sites = state.sites(k)
+            if sites:
+                return f"{fn.name} runs {sites[0].what} before yield"
+    return None
+
+
+_DEPTH = 8
+
+
+def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPTH, seen: Optional[Set[str]] = None) -> Dict[str, str]:
+    """Session dependencies (``get_db``) that the dependency ``key``, or one it depends on, leaves
+    with an open transaction when the handler starts: dependency -> what opened it."""
+    fn = project.function(key) if key else None
+    if fn is None or depth <= 0:
+        return {}
+    seen = set() if seen is None else seen
+    if fn.key in seen:
+        return {}
+    seen.add(fn.key)
+    opened: Dict[str, str] = {}
+    for sub in fn.sub_dependencies:
+        for dependency, what in dependency_sessions(sub.key, project, depth - 1, seen).items():
+            opened.setdefault(dependency, what)
+    entry = [
+        EntrySession(p.name, p.name, Site(p.pos.line, p.pos.col, opened[p.dependency]) if p.dependency in opened else None)
+        for p in fn.session_params
+    ]
+    run = Engine(fn, project.summaries).interpret(entry)
+    # What the handler sees: the state where the dependency hands over (its yield) or returns.
+    states = [state for _name, state in run.yields.values()]
+    if run.exit is not None:
+        states.append(run.exit)
+    for p in fn.session_params:
+        for state in states:
+            sites = state.sites(p.name)
+            if sites:
+                opened.setdefault(p.dependency, sites[0].what)
+                break
+    return opened
 
 
 def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> List[Finding]:
@@ -237,15 +217,19 @@ def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> Lis
         explicit = hold.key in run.explicit
         if explicit_only and not explicit:
             continue
-        code = _code(hold, explicit)
-        name = hold.key.split("@", 1)[0]
+        via = None
+        if hold.key.startswith(SUB_DEPENDENCY_PREFIX):
+            name, _, via = hold.key[1:].partition("|")
+        else:
+            name = hold.key.split("@", 1)[0]
+        code = _code(hold, explicit, via is not None)
         out.append(
             Finding(
                 shown,
                 hold.pos.line,
                 hold.pos.col,
                 code,
-                message(hold, name, run.explicit.get(hold.key)),
+                message(hold, name, run.explicit.get(hold.key), via),
                 function=fn.name,
                 session=name,
                 chain=hold.chain,
@@ -254,16 +238,22 @@ def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> Lis
     return out
 
 
-def _code(hold: Hold, explicit: bool) -> str:
+def _code(hold: Hold, explicit: bool, sub_dependency: bool) -> str:
     if hold.blocking:
         return "SL104"
     if explicit:
         return "SL103"
+    if sub_dependency:
+        return "SL105"
     return "SL101" if len(hold.chain) == 1 else "SL102"
 
 
-def message(hold: Hold, name: str, factory: Optional[str]) -> str:
+def message(hold: Hold, name: str, factory: Optional[str], via: Optional[str] = None) -> str:
     chain = " -> ".join(hold.chain)
     what = f"blocking call {chain}" if hold.blocking else f"slow await {chain}"
-    made = f" (from {factory}())" if factory else ""
-    return f"{what} while session '{name}'{made} open since line {hold.site.line} ({hold.site.what})"
+    if via is not None:
+        who = f"the {name} session of dependency {via}"
+    else:
+        made = f" (from {factory}())" if factory else ""
+        who = f"session '{name}'{made}"
+    return f"{what} while {who} open since line {hold.site.line} ({hold.site.what})"

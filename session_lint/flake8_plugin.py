@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
 from session_lint import __version__
 from session_lint import settings as settings_mod
-from session_lint.analysis import Workspace, analyze
+from session_lint.analysis import analyze
+from session_lint.project import Project
 
 _OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
 
@@ -18,7 +19,7 @@ class SessionLintChecker:
     version = __version__
 
     settings: ClassVar[Optional[settings_mod.Settings]] = None
-    workspace: ClassVar[Optional[Workspace]] = None
+    project: ClassVar[Optional[Project]] = None
 
     def __init__(self, tree: Any, filename: str, lines: List[str]) -> None:
         self.filename = filename
@@ -40,11 +41,11 @@ class SessionLintChecker:
                 values[key] = list(given)
         # flake8 applies its own --select/--ignore and # noqa.
         cls.settings = settings_mod.apply(base, values, "flake8 options")
-        cls.workspace = Workspace(cls.settings, [Path.cwd()])
+        cls.project = Project(cls.settings, [Path.cwd()])
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         settings = self.settings or settings_mod.Settings()
-        workspace = self.workspace or Workspace(settings)
+        project = self.project or Project(settings)
         source = "".join(self.lines)
-        for f in analyze(source, self.filename, settings, workspace, apply_noqa=False):
+        for f in analyze(source, self.filename, settings, project, apply_noqa=False):
             yield f.line, f.col, f"{f.code} {f.message}", type(self)

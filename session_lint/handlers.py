@@ -1,25 +1,24 @@
-"""Which functions are FastAPI handlers, and which sessions each one receives."""
+"""Which functions are FastAPI handlers, and what each function declares with ``Depends``:
+the sessions it receives and the other dependencies FastAPI runs before it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from session_lint import ir
+from session_lint.lowering import LoweredModule
 from session_lint.module_scan import ClassInfo, ModuleScan, Resolver, dotted
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "route", "websocket"}
 )
 
-
-@dataclass
-class Handler:
-    key: str
-    node: cst.FunctionDef
-    sessions: List[ir.SessionParam]
+# Resolves ``pkg.mod.Alias`` (an ``Annotated`` alias defined in another module) to the
+# dependency it carries, as written there, and that dependency's global key.
+AliasLookup = Callable[[str], Optional[Tuple[str, Optional[str]]]]
 
 
 def route_decorator_index(node: cst.FunctionDef) -> Optional[int]:
@@ -32,36 +31,79 @@ def route_decorator_index(node: cst.FunctionDef) -> Optional[int]:
     return None
 
 
-def find_handlers(
+def annotate(
+    lowered: LoweredModule,
     scan: ModuleScan,
-    nodes: Dict[str, cst.FunctionDef],
-    classes: Dict[str, Optional[ClassInfo]],
     resolver: Resolver,
     position: Callable[[cst.CSTNode], ir.Pos],
-    imported_alias: Callable[[str], Optional[str]],
-    dependency_opens: Callable[[str], Optional[str]],
-) -> List[Handler]:
-    registered = set(scan.registered_endpoints)
-    handlers: List[Handler] = []
-    for key, node in nodes.items():
+    imported_alias: AliasLookup,
+) -> None:
+    """Fills in, on every lowered function, its declared dependencies, and marks handlers."""
+    registered = {scan.qual_of_local(name) for name in scan.registered_endpoints}
+    for key, fn in lowered.functions.items():
+        node = lowered.nodes[key]
+        cls = lowered.classes.get(key)
+        sessions, subs = declared_dependencies(node, cls, resolver, position, imported_alias)
         route = route_decorator_index(node)
-        if route is None and key not in registered:
-            continue
-        sessions = _session_params(node, classes.get(key), resolver, position, imported_alias, scan)
-        openers = _opening_decorators(node, route, resolver, position)
-        resolved = []
-        for param in sessions:
-            opened = None
+        is_handler = route is not None or key in registered
+        if is_handler:
+            openers = _opening_decorators(node, route, resolver, position)
             if openers:
-                pos, name = openers[0]
-                opened = (pos, f"@{name}")
-            else:
-                why = dependency_opens(param.dependency)
-                if why is not None:
-                    opened = (param.pos, why)
-            resolved.append(ir.SessionParam(param.name, param.dependency, param.pos, opened))
-        handlers.append(Handler(key, node, resolved))
-    return handlers
+                sessions = [dataclasses.replace(p, opened_by_decorator=openers[0]) for p in sessions]
+        fn.session_params = tuple(sessions)
+        fn.sub_dependencies = tuple(subs)
+        fn.is_handler = is_handler
+
+
+def declared_dependencies(
+    node: cst.FunctionDef,
+    cls: Optional[ClassInfo],
+    resolver: Resolver,
+    position,
+    imported_alias: AliasLookup,
+) -> Tuple[List[ir.SessionParam], List[ir.SubDependency]]:
+    sessions: List[ir.SessionParam] = []
+    subs: List[ir.SubDependency] = []
+    params = list(node.params.posonly_params) + list(node.params.params) + list(node.params.kwonly_params)
+    for param in params:
+        found = _param_dependency(param, resolver, imported_alias)
+        if found is None:
+            continue
+        text, key = found
+        session = resolver.session_dependency(text)
+        if session is not None:
+            sessions.append(ir.SessionParam(param.name.value, session, position(param), key))
+        else:
+            subs.append(ir.SubDependency(param.name.value, text, key, position(param)))
+    if cls is not None and node in cls.methods.values():
+        # Class-based views: the session arrives through ``self``.
+        for attr, (dep, decl) in cls.dependency_attrs.items():
+            sessions.append(ir.SessionParam(f"self.{attr}", dep, position(decl), resolver.function_key(dep)))
+        init = cls.methods.get("__init__")
+        if init is not None and init is not node:
+            by_param: Dict[str, Tuple[str, Optional[str], cst.Param]] = {}
+            for param in list(init.params.params) + list(init.params.kwonly_params):
+                found = _param_dependency(param, resolver, imported_alias)
+                if found is not None and resolver.session_dependency(found[0]) is not None:
+                    by_param[param.name.value] = (resolver.session_dependency(found[0]), found[1], param)  # type: ignore[assignment]
+            for attr, source in _self_copies(init):
+                if source in by_param:
+                    dep, key, param = by_param[source]
+                    sessions.append(ir.SessionParam(f"self.{attr}", dep, position(param), key))
+    return sessions, subs
+
+
+def _param_dependency(param: cst.Param, resolver: Resolver, imported_alias: AliasLookup) -> Optional[Tuple[str, Optional[str]]]:
+    text = resolver.depends_text(param.default) or resolver.annotated_depends_text(param.annotation)
+    if text is not None:
+        return text, resolver.function_key(text)
+    if param.annotation is not None:
+        name = dotted(param.annotation.annotation)
+        if name is not None:
+            head, _, rest = name.partition(".")
+            if head in resolver.scan.imports:
+                return imported_alias(resolver.scan.imports[head] + (f".{rest}" if rest else ""))
+    return None
 
 
 def _opening_decorators(
@@ -76,54 +118,8 @@ def _opening_decorators(
         target = expr.func if isinstance(expr, cst.Call) else expr
         name = dotted(target)
         if name is not None and name.rsplit(".", 1)[-1] in resolver.settings.session_decorators:
-            found.append((position(deco), name.rsplit(".", 1)[-1]))
+            found.append((position(deco), f"@{name.rsplit('.', 1)[-1]}"))
     return found
-
-
-def _session_params(
-    node: cst.FunctionDef,
-    cls: Optional[ClassInfo],
-    resolver: Resolver,
-    position,
-    imported_alias: Callable[[str], Optional[str]],
-    scan: ModuleScan,
-) -> List[ir.SessionParam]:
-    found: List[ir.SessionParam] = []
-    params = list(node.params.posonly_params) + list(node.params.params) + list(node.params.kwonly_params)
-    for param in params:
-        dep = _param_dependency(param, resolver, imported_alias, scan)
-        if dep is not None:
-            found.append(ir.SessionParam(param.name.value, dep, position(param)))
-    if cls is not None:
-        # Class-based views: the session arrives through ``self``.
-        for attr, (dep, decl) in cls.dependency_attrs.items():
-            found.append(ir.SessionParam(f"self.{attr}", dep, position(decl)))
-        init = cls.methods.get("__init__")
-        if init is not None:
-            deps = {}
-            for param in list(init.params.params) + list(init.params.kwonly_params):
-                dep = _param_dependency(param, resolver, imported_alias, scan)
-                if dep is not None:
-                    deps[param.name.value] = (dep, param)
-            for attr, source in _self_copies(init):
-                if source in deps:
-                    dep, param = deps[source]
-                    found.append(ir.SessionParam(f"self.{attr}", dep, position(param)))
-    return found
-
-
-def _param_dependency(param: cst.Param, resolver: Resolver, imported_alias, scan: ModuleScan) -> Optional[str]:
-    dep = resolver.dependency_of(param.default) or resolver.annotated_dependency(param.annotation)
-    if dep is not None:
-        return dep
-    if param.annotation is not None:
-        name = dotted(param.annotation.annotation)
-        if name is not None:
-            head, _, rest = name.partition(".")
-            if head in scan.imports:
-                qual = scan.imports[head] + (f".{rest}" if rest else "")
-                return imported_alias(qual)
-    return None
 
 
 def _self_copies(init: cst.FunctionDef) -> List[Tuple[str, str]]:

@@ -183,14 +183,27 @@ Node = Union[Event, Block, If, Loop, Try, With, Match, Return, Raise, Break, Con
 
 @dataclass(frozen=True)
 class SessionParam:
-    """A session a handler receives: a dependency parameter or a class-based view attribute."""
+    """A session a function receives from FastAPI: a ``Depends(get_db)`` parameter, or a
+    class-based view attribute (``self.db``)."""
 
     name: str
-    dependency: str
+    dependency: str  # the dependency's name as configured (``get_db``)
     pos: Pos
-    # Where the transaction is already open when the body starts, and why (a decorator that
-    # queries through it, a dependency that runs a statement before its ``yield``).
-    open_at_entry: Optional[Tuple[Pos, str]] = None
+    # The dependency function's global key, when it may be a function of the project.
+    dependency_key: Optional[str] = None
+    # A decorator below the route that queries through the session before the body runs.
+    opened_by_decorator: Optional[Tuple[Pos, str]] = None
+
+
+@dataclass(frozen=True)
+class SubDependency:
+    """A parameter declared with ``Depends(<something that is not a session>)``: FastAPI runs
+    that dependency (and its own dependencies) before the body, caching each per request."""
+
+    name: str
+    label: str
+    key: Optional[str]
+    pos: Pos
 
 
 @dataclass
@@ -207,6 +220,7 @@ class FunctionIR:
     bound_method: bool = False
     is_handler: bool = False
     session_params: Tuple[SessionParam, ...] = ()
+    sub_dependencies: Tuple[SubDependency, ...] = ()
     # Names of enclosing functions' locals this nested function reads (closures).
     free_names: frozenset = field(default_factory=frozenset)
     has_explicit_session: bool = False

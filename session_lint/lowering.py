@@ -47,6 +47,8 @@ class ModuleLowerer:
         self.resolver = Resolver(scan, settings, external_return)
         self.out = LoweredModule()
         self.is_async: Dict[str, bool] = {}
+        # Function keys are global: the module's dotted name, then the qualified name inside it.
+        self.prefix = f"{scan.name}." if scan.name else ""
         self._queue: List[Tuple[str, cst.FunctionDef, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = []
 
     def pos(self, node: cst.CSTNode) -> ir.Pos:
@@ -55,10 +57,10 @@ class ModuleLowerer:
 
     def lower_all(self) -> LoweredModule:
         for name, node in self.scan.functions.items():
-            self._enqueue(name, node, None, {}, {}, frozenset())
+            self._enqueue(self.prefix + name, node, None, {}, {}, frozenset())
         for cname, info in self.scan.classes.items():
             for mname, node in info.methods.items():
-                self._enqueue(f"{cname}.{mname}", node, info, {}, {}, frozenset())
+                self._enqueue(f"{self.prefix}{cname}.{mname}", node, info, {}, {}, frozenset())
         while self._queue:
             key, node, cls, env, defs, outer_locals = self._queue.pop(0)
             lowerer = FunctionLowerer(self, key, node, cls, env, defs, outer_locals)
@@ -73,7 +75,7 @@ class ModuleLowerer:
 
     def method_key(self, cls: ClassInfo, method: str, seen: Optional[Set[str]] = None) -> Optional[str]:
         if method in cls.methods:
-            return f"{cls.name}.{method}"
+            return f"{self.prefix}{cls.name}.{method}"
         seen = seen or set()
         for base in cls.bases:
             info = self.scan.classes.get(base)
@@ -502,9 +504,10 @@ class FunctionLowerer:
             if group in self.task_groups and node.args:
                 self.task_groups[group].extend(self.task_nodes(node, pos))
                 return
+        if is_non_user(qual):
+            return
         if callee is not None and callee.key is not None:
-            if self.m.is_async.get(callee.key, False):
-                return  # creates a coroutine; what awaits it runs it
+            # An async callee only makes a coroutine here; the engine knows which it is.
             out.append(self.call_event(node, callee, awaited=False))
             return
         if kind in (Kind.WRAPPER, Kind.TASK, Kind.THREAD):
@@ -556,32 +559,31 @@ class FunctionLowerer:
         return kind, qual, callee
 
     def resolve_callee(self, func: cst.BaseExpression, func_val: Optional[Val]) -> Optional[_Callee]:
+        """The global key of the project function ``func`` names, if it may be one. Keys of
+        other modules are only candidates: the oracle decides whether they exist."""
         if isinstance(func, cst.Name):
             name = func.value
-            if name in self.defs and (name not in self.env or self.env.get(name) is None):
+            if name in self.defs and self.env.get(name) is None:
                 return _Callee(self.defs[name], False)
-            if name in self.env and self.env[name] is not None:
-                pass
-            elif name in self.m.scan.functions:
-                return _Callee(name, False)
-            elif name in self.m.scan.classes:
-                info = self.m.scan.classes[name]
-                init = self.m.method_key(info, "__init__")
-                return _Callee(init, True) if init else _Callee(None, False)
+            if self.env.get(name) is None and name not in self.env:
+                if name in self.m.scan.functions:
+                    return _Callee(self.m.prefix + name, False)
+                if name in self.m.scan.classes:
+                    info = self.m.scan.classes[name]
+                    init = self.m.method_key(info, "__init__")
+                    return _Callee(init, True) if init else _Callee(None, False)
         if isinstance(func, cst.Attribute):
             base = self.m.resolver.eval(func.value, self.env, self.cls)
-            if base is not None and base.kind == "inst":
+            if base is not None and base.kind in ("inst", "ref"):
                 info = self.m.resolver.local_class(base.qual)
                 if info is not None:
                     key = self.m.method_key(info, func.attr.value)
                     if key is not None:
-                        return _Callee(key, True)
-            if base is not None and base.kind == "ref":
-                info = self.m.resolver.local_class(base.qual)
-                if info is not None:
-                    key = self.m.method_key(info, func.attr.value)
-                    if key is not None:
-                        return _Callee(key, False)
+                        return _Callee(key, base.kind == "inst")
+                    return None
+        if func_val is not None and func_val.kind == "ref" and "." in func_val.qual:
+            if self.m.resolver.local_name(func_val.qual) is None:
+                return _Callee(func_val.qual, False)
         return None
 
     def factory_call(self, node: cst.CSTNode) -> Optional[Tuple[str, bool]]:
@@ -627,7 +629,7 @@ class FunctionLowerer:
                 return nodes
             if kind is Kind.THREAD:
                 return self.thread_nodes(node, qual or "", at)
-            if callee is not None and callee.key is not None and self.m.is_async.get(callee.key, False):
+            if callee is not None and callee.key is not None:
                 return [self.call_event(node, callee, awaited=True, pos=at)]
             return []
         if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
@@ -667,7 +669,7 @@ class FunctionLowerer:
                 kind, qual, callee = self.classify_call(call)
                 if kind is Kind.BLOCKING:
                     nodes.append(ir.Sink(qual or _label(call.func), pos, blocking=False))
-                elif callee is not None and callee.key is not None and not self.m.is_async.get(callee.key, False):
+                elif callee is not None and callee.key is not None:
                     nodes.append(ir.Call(callee.key, _label(call.func), _name_args(call), True, pos, threaded=True))
             return nodes
         val = self.m.resolver.eval(fn, self.env, self.cls)

@@ -70,7 +70,7 @@ class ModuleScan:
     functions: Dict[str, FuncNode] = field(default_factory=dict)
     classes: Dict[str, ClassInfo] = field(default_factory=dict)
     globals: Dict[str, Val] = field(default_factory=dict)
-    # ``DbDep = Annotated[Session, Depends(get_db)]``: alias name -> dependency name
+    # ``DbDep = Annotated[Session, Depends(get_db)]``: alias name -> the dependency as written
     dependency_aliases: Dict[str, str] = field(default_factory=dict)
     return_types: Dict[str, str] = field(default_factory=dict)
     # ``app.add_api_route("/x", endpoint)``: names of functions registered as endpoints
@@ -244,8 +244,9 @@ class Resolver:
             return Val("inst", sinks.canonical(ref.qual))
         return None
 
-    def dependency_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
-        """The dependency name if ``node`` is ``Depends(<session dependency>)``."""
+    def depends_text(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """``get_db`` for ``Depends(get_db)`` (or ``Security(...)``, ``dependency=...``): the
+        dependency as written, whatever it is."""
         if not isinstance(node, cst.Call):
             return None
         name = dotted(node.func)
@@ -257,17 +258,11 @@ class Resolver:
                 dep = arg.value
             elif arg.keyword is not None and arg.keyword.value == "dependency":
                 dep = arg.value
-        dep_name = dotted(dep) if dep is not None else None
-        if dep_name is None:
-            return None
-        last = dep_name.rsplit(".", 1)[-1]
-        if last in self.settings.session_dependencies:
-            return last
-        return None
+        return dotted(dep) if dep is not None else None
 
-    def annotated_dependency(self, node: Optional[cst.CSTNode]) -> Optional[str]:
-        """The session dependency an annotation carries: ``Annotated[Session, Depends(get_db)]``
-        or a name aliasing one."""
+    def annotated_depends_text(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """The dependency an annotation carries: ``Annotated[X, Depends(dep)]``, or a name of
+        this module aliasing one (``DbDep``)."""
         if node is None:
             return None
         if isinstance(node, cst.Annotation):
@@ -277,13 +272,35 @@ class Resolver:
             if head is not None and head.rsplit(".", 1)[-1] == "Annotated":
                 for element in list(node.slice)[1:]:
                     if isinstance(element.slice, cst.Index):
-                        dep = self.dependency_of(element.slice.value)
+                        dep = self.depends_text(element.slice.value)
                         if dep is not None:
                             return dep
             return None
         name = dotted(node)
         if name is not None and name in self.scan.dependency_aliases:
             return self.scan.dependency_aliases[name]
+        return None
+
+    def session_dependency(self, text: Optional[str]) -> Optional[str]:
+        """The configured session dependency ``text`` names (``deps.get_db`` -> ``get_db``)."""
+        if text is None:
+            return None
+        last = text.rsplit(".", 1)[-1]
+        return last if last in self.settings.session_dependencies else None
+
+    def dependency_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        return self.session_dependency(self.depends_text(node))
+
+    def annotated_dependency(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        return self.session_dependency(self.annotated_depends_text(node))
+
+    def function_key(self, text: str) -> Optional[str]:
+        """The global key of the function ``text`` (as written in this module) may name."""
+        head, _, rest = text.partition(".")
+        if head in self.scan.functions or head in self.scan.classes:
+            return self.scan.qual_of_local(text)
+        if head in self.scan.imports:
+            return self.scan.imports[head] + (f".{rest}" if rest else "")
         return None
 
 
@@ -339,7 +356,7 @@ def scan_module(
                 scan.return_types[fname] = val.qual
 
     for target, value, annotation in pending_assigns:
-        dep = resolver.annotated_dependency(value) if value is not None else None
+        dep = resolver.annotated_depends_text(value) if value is not None else None
         if dep is not None:
             scan.dependency_aliases[target] = dep
             continue
@@ -359,10 +376,46 @@ def scan_module(
         if val is not None and val.kind == "inst":
             scan.globals[target] = val
 
+    lazy = scan.functions.get("__getattr__")
+    if lazy is not None:
+        for attr, val in _lazy_singletons(lazy, resolver).items():
+            scan.globals.setdefault(attr, val)
+
     # Attribute types need module bindings, so they come after the module is known.
     for info in scan.classes.values():
         _class_attr_types(info, resolver)
     return scan
+
+
+def _lazy_singletons(fn: cst.FunctionDef, resolver: Resolver) -> Dict[str, Val]:
+    """``gateway_service`` -> instance of ``GatewayService`` for a module ``__getattr__`` that
+    builds singletons on first access (``if name == "gateway_service": ... GatewayService()``)."""
+    found: Dict[str, Val] = {}
+
+    class Finder(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            test = node.test
+            if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+                return
+            target = test.comparisons[0]
+            if not isinstance(target.operator, cst.Equal) or not isinstance(target.comparator, cst.SimpleString):
+                return
+            attr = target.comparator.evaluated_value
+            calls: List[cst.Call] = []
+
+            class Calls(cst.CSTVisitor):
+                def visit_Call(self, call: cst.Call) -> None:
+                    calls.append(call)
+
+            node.body.visit(Calls())
+            for call in calls:
+                val = resolver.eval(call, {})
+                if val is not None and val.kind == "inst" and isinstance(attr, str):
+                    found.setdefault(attr, val)
+                    break
+
+    fn.body.visit(Finder())
+    return found
 
 
 def _registered_endpoint(call: cst.Call, scan: ModuleScan) -> None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Sequence
 
-from session_lint.analysis import Workspace, analyze
+from session_lint.analysis import analyze
+from session_lint.project import Project
 from session_lint.discovery import discover
 from session_lint.findings import Finding
 from session_lint.settings import Settings
@@ -25,7 +26,7 @@ class RunResult:
 def check_paths(paths: Sequence[str], settings: Settings, excludes: Sequence[str] = ()) -> RunResult:
     result = RunResult()
     roots = [Path(p) for p in paths]
-    workspace = Workspace(settings, roots)
+    project = Project(settings, roots)
     for path, problem in discover(paths, excludes):
         shown = str(path)
         result.files += 1
@@ -40,7 +41,7 @@ def check_paths(paths: Sequence[str], settings: Settings, excludes: Sequence[str
                 result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
             continue
         try:
-            result.findings.extend(analyze(data, path, settings, workspace, display_path=shown))
+            result.findings.extend(analyze(data, path, settings, project, display_path=shown))
         except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
             result.internal_errors += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -9,7 +9,7 @@ memoised; recursion is solved by iterating to a fixed point from "does nothing".
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Set, Tuple
+from typing import Callable, Dict, Optional, Set, Tuple
 
 from session_lint import ir
 from session_lint.transactions import OUTER, CalleeEffect, Engine, EntrySession, Site
@@ -22,17 +22,17 @@ _MAX_ROUNDS = 8
 class Summaries:
     """The callee oracle over a table of lowered functions."""
 
-    def __init__(self, functions: Dict[str, ir.FunctionIR]) -> None:
-        self.functions = functions
+    def __init__(self, lookup: Callable[[str], Optional[ir.FunctionIR]]) -> None:
+        self._lookup = lookup
         self.memo: Dict[Tuple[str, EntryKey], CalleeEffect] = {}
         self.in_progress: Set[Tuple[str, EntryKey]] = set()
         self.read_early: Set[Tuple[str, EntryKey]] = set()
 
     def lookup(self, callee: str) -> Optional[ir.FunctionIR]:
-        return self.functions.get(callee)
+        return self._lookup(callee)
 
     def effect(self, callee: str, entry: EntryKey) -> Optional[CalleeEffect]:
-        fn = self.functions.get(callee)
+        fn = self._lookup(callee)
         if fn is None:
             return None
         ident = (callee, entry)
@@ -75,7 +75,8 @@ class Summaries:
                 continue  # the callee's own sessions are reported where they are made
             best = holds.get(hold.key)
             candidate = (hold.chain, hold.blocking)
-            if best is None or (len(candidate[0]), candidate[0]) < (len(best[0]), best[0]):
+            # The shortest chain; among equals, the first met in source order.
+            if best is None or len(candidate[0]) < len(best[0]):
                 holds[hold.key] = candidate
         exit_open = {}
         for name, is_open in entry:
