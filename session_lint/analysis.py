@@ -4,7 +4,6 @@ handler's entry state and each function that makes its own session."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union
 
@@ -14,8 +13,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from session_lint import ir
 from session_lint.findings import Finding, suppressed
 from session_lint.handlers import annotate
-from session_lint.lowering import LoweredModule, ModuleLowerer
-from session_lint.module_scan import ModuleScan, scan_module
+from session_lint.lowering import ModuleLowerer
+from session_lint.module_index import ModuleIndex, index_of
+from session_lint.module_scan import scan_module
 from session_lint.modules import module_name
 from session_lint.project import Project
 from session_lint.settings import Settings
@@ -24,15 +24,6 @@ from session_lint.transactions import Engine, EntrySession, Hold, Run, Site
 
 # Engine keys of sessions a handler holds without naming them (SL105) start with this.
 SUB_DEPENDENCY_PREFIX = "~"
-
-
-@dataclass
-class ParsedModule:
-    path: Path
-    module: cst.Module
-    scan: ModuleScan
-    lowered: LoweredModule
-    lowerer: ModuleLowerer
 
 
 class ParseFailure(Exception):
@@ -63,7 +54,7 @@ def parse(data: Union[bytes, str]) -> cst.Module:
         raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
 
 
-def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ParsedModule:
+def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ModuleIndex:
     """Parses and lowers one module, using ``project`` for what other modules define."""
     module = parse(data)
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -73,7 +64,7 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     lowerer = ModuleLowerer(scan, settings, positions, table, project.return_type)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
-    return ParsedModule(path, module, scan, lowered, lowerer)
+    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions)
 
 
 def analyze(
@@ -83,18 +74,25 @@ def analyze(
     project: Optional[Project] = None,
     display_path: Optional[str] = None,
     apply_noqa: bool = True,
+    unresolved: Optional[List[Tuple[str, int, int, str]]] = None,
 ) -> List[Finding]:
-    """Every finding in one file, after ``# noqa`` and ``select``/``ignore``."""
+    """Every finding in one file, after ``# noqa`` and ``select``/``ignore``. When
+    ``unresolved`` is given, the awaited calls made while a session was open that could not be
+    followed are appended to it as ``(path, line, col, call)``."""
     path = Path(path)
     shown = display_path if display_path is not None else str(path)
     project = project or Project(settings)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        parsed = prepare(data, path, settings, project)
+        index = project.index(raw, path)
     except ParseFailure as failure:
         return [Finding(shown, failure.line, failure.col, "SL001", failure.message)] if settings.enabled("SL001") else []
-    project.register(parsed)
-    findings = Checker(parsed, project).findings(shown)
-    text = data.decode(parsed.module.encoding, errors="replace") if isinstance(data, bytes) else data
+    checker = Checker(index, project)
+    findings = checker.findings(shown)
+    if unresolved is not None:
+        for pos, label in sorted(checker.unresolved.items(), key=lambda item: (item[0].line, item[0].col)):
+            unresolved.append((shown, pos.line, pos.col, label))
+    text = raw.decode(index.encoding, errors="replace")
     lines = text.splitlines()
     kept = []
     for finding in findings:
@@ -109,14 +107,14 @@ def analyze(
 class Checker:
     """Runs the engine over one prepared module's handlers and session-making functions."""
 
-    def __init__(self, parsed: ParsedModule, project: Project) -> None:
-        self.parsed = parsed
+    def __init__(self, index: ModuleIndex, project: Project) -> None:
+        self.index = index
         self.project = project
         self.unresolved: Dict[ir.Pos, str] = {}
 
     def findings(self, shown: str) -> List[Finding]:
         out: List[Finding] = []
-        for key, fn in self.parsed.lowered.functions.items():
+        for key, fn in (self.index.functions or {}).items():
             if fn.is_handler:
                 run = Engine(fn, self.project.summaries).interpret(self.handler_entry(fn))
                 out.extend(_report(run, fn, shown, explicit_only=False))
@@ -133,7 +131,7 @@ class Checker:
         opened: Dict[str, Tuple[ir.Pos, str, str]] = {}  # session dependency -> (pos, why, via)
         for sub in fn.sub_dependencies:
             for dependency, what in dependency_sessions(sub.key, self.project).items():
-                opened.setdefault(dependency, (sub.pos, f"{sub.label.rsplit('.', 1)[-1]}: {what}", sub.label))
+                opened.setdefault(dependency, (sub.pos, what, sub.label))
         entry: List[EntrySession] = []
         named: Set[str] = set()
         for p in fn.session_params:
@@ -181,7 +179,8 @@ _DEPTH = 8
 
 def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPTH, seen: Optional[Set[str]] = None) -> Dict[str, str]:
     """Session dependencies (``get_db``) that the dependency ``key``, or one it depends on, leaves
-    with an open transaction when the handler starts: dependency -> what opened it."""
+    with an open transaction when the handler starts: dependency -> what opened it
+    (``get_current_user_with_permissions -> get_current_user: db.query``)."""
     fn = project.function(key) if key else None
     if fn is None or depth <= 0:
         return {}
@@ -192,7 +191,7 @@ def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPT
     opened: Dict[str, str] = {}
     for sub in fn.sub_dependencies:
         for dependency, what in dependency_sessions(sub.key, project, depth - 1, seen).items():
-            opened.setdefault(dependency, what)
+            opened.setdefault(dependency, f"{fn.name} -> {what}")
     entry = [
         EntrySession(p.name, p.name, Site(p.pos.line, p.pos.col, opened[p.dependency]) if p.dependency in opened else None)
         for p in fn.session_params
@@ -206,7 +205,7 @@ def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPT
         for state in states:
             sites = state.sites(p.name)
             if sites:
-                opened.setdefault(p.dependency, sites[0].what)
+                opened.setdefault(p.dependency, f"{fn.name}: {sites[0].what}")
                 break
     return opened
 

@@ -16,6 +16,7 @@ from session_lint import settings as settings_mod
 from session_lint.settings import ConfigError, Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DEFAULT_CACHE_DIR = ".session-lint-cache"
 
 
 def _setting_options(func):
@@ -55,8 +56,14 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
 @click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=DEFAULT_CACHE_DIR, show_default=True,
+              help="Where lowered modules are cached, keyed on content and settings.")
+@click.option("--no-cache", is_flag=True, help="Read and lower every module anew.")
+@click.option("--explain-unresolved", is_flag=True,
+              help="Also list (on stderr) awaited calls made while a session was open that could not be followed.")
 @_setting_options
-def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], **flags) -> None:
+def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], cache_dir: str,
+          no_cache: bool, explain_unresolved: bool, **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder)."""
     paths = paths or (".",)
     try:
@@ -64,10 +71,15 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
     except ConfigError as exc:
         click.echo(f"session-lint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    result = check_paths(paths, settings, exclude)
+    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir))
     out = render(result.findings, fmt)
     if out:
         click.echo(out, nl=False)
+    if explain_unresolved:
+        click.echo(f"session-lint: {len(result.unresolved)} awaited call(s) made while a session was open could not "
+                   "be followed (add slow ones to extra-sinks):", err=True)
+        for path, line, col, label in result.unresolved:
+            click.echo(f"{path}:{line}:{col + 1}: {label}", err=True)
     if result.internal_errors:
         click.echo(f"session-lint: {result.internal_errors} file(s) hit an internal error (SL000 above)", err=True)
         sys.exit(EXIT_ERROR)

@@ -1,13 +1,16 @@
-"""The project index: every module of the analyzed tree that an analysis reaches, parsed and
-lowered at most once per run, and the one table of callee summaries across them."""
+"""The project index: every module of the analyzed tree that an analysis reaches, read at most
+once per run (or taken from the on-disk cache), and the one table of callee summaries over all
+of them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from session_lint import ir
-from session_lint.module_scan import ModuleScan, Val, scan_module
+from session_lint.cache import Cache, digest
+from session_lint.module_index import ModuleIndex
+from session_lint.module_scan import Val
 from session_lint.modules import ModuleLocator, import_root, module_name
 from session_lint.settings import Settings
 from session_lint.summaries import Summaries
@@ -18,29 +21,67 @@ _HOPS = 6  # re-exports and instance aliases followed before giving up
 class Project:
     """Modules by name and path, function lookup by global key, and the summaries over them."""
 
-    def __init__(self, settings: Settings, roots: Iterable[Path] = ()) -> None:
+    def __init__(self, settings: Settings, roots: Iterable[Path] = (), cache: Optional[Cache] = None) -> None:
         self.settings = settings
         self.locator = ModuleLocator(roots)
+        self.cache = cache
         self.summaries = Summaries(self.function)
-        self._by_path: Dict[Path, Optional["ParsedModule"]] = {}  # noqa: F821 - see analysis
-        self._by_name: Dict[str, "ParsedModule"] = {}  # noqa: F821
-        self._scans: Dict[Path, Optional[ModuleScan]] = {}
+        self.prepared = 0  # modules parsed and lowered in this run (the rest came from the cache)
+        self._by_path: Dict[Path, Optional[ModuleIndex]] = {}
+        self._by_name: Dict[str, ModuleIndex] = {}
+        self._facts: Dict[Path, Optional[ModuleIndex]] = {}
+        self._hashes: Dict[str, Optional[str]] = {}
         self._missing_modules: Set[str] = set()
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
+        # While a module is lowered: the files it consulted, for its cache entry.
+        self._reading: List[Dict[str, Optional[str]]] = []
 
-    # ------------------------------------------------------------ modules
+    # ------------------------------------------------------------ files and modules
 
-    def register(self, parsed) -> None:
-        """Makes a module prepared elsewhere (the file being checked) known to lookups."""
-        self._by_path[parsed.path.resolve()] = parsed
-        self._by_name[parsed.scan.name] = parsed
-        self._near = parsed.path
-        root = import_root(parsed.path)
+    def content_hash(self, path: str) -> Optional[str]:
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = digest(Path(path).read_bytes())
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
+
+    def index(self, data: bytes, path: Path) -> ModuleIndex:
+        """The index of the module at ``path`` with content ``data``: from the cache when
+        nothing it depends on changed, else parsed and lowered (raises ParseFailure)."""
+        from session_lint.analysis import prepare
+
+        key = path.resolve()
+        known = self._by_path.get(key)
+        if known is not None and known.functions is not None:
+            return known
+        content_hash = digest(data)
+        self._hashes[str(key)] = content_hash
+        name, _ = module_name(path)
+        index = self.cache.get(content_hash, name, self.content_hash) if self.cache else None
+        if index is None:
+            self._reading.append({})
+            try:
+                index = prepare(data, path, self.settings, self)
+            finally:
+                deps = self._reading.pop()
+            self.prepared += 1
+            if self.cache is not None:
+                self.cache.put(content_hash, name, index, deps)
+        self.register(index, path)
+        return index
+
+    def register(self, index: ModuleIndex, path: Path) -> None:
+        key = path.resolve()
+        self._by_path[key] = index
+        self._by_name[index.name] = index
+        self._near = path
+        root = import_root(path)
         if root not in self.locator.roots:
             self.locator.roots.append(root)
-        for key, fn in parsed.lowered.functions.items():
-            self._functions[key] = fn
+        for fkey, fn in (index.functions or {}).items():
+            self._functions[fkey] = fn
 
     def find(self, module: str) -> Optional[Path]:
         if module in self._missing_modules:
@@ -50,55 +91,62 @@ class Project:
             self._missing_modules.add(module)
         return path
 
-    def load(self, module: str):
-        """The prepared module named ``module``, or None when it is not in the tree."""
-        if module in self._by_name:
-            return self._by_name[module]
+    def load(self, module: str) -> Optional[ModuleIndex]:
+        """The fully indexed module named ``module``, or None when it is not in the tree."""
+        from session_lint.analysis import ParseFailure
+
+        known = self._by_name.get(module)
+        if known is not None and known.functions is not None:
+            return known
         path = self.find(module)
         if path is None:
             return None
-        return self.load_path(path)
-
-    def load_path(self, path: Path):
-        from session_lint.analysis import ParseFailure, prepare
-
         key = path.resolve()
-        if key not in self._by_path:
-            self._by_path[key] = None  # a cycle through imports sees "not available"
-            try:
-                parsed = prepare(path.read_bytes(), path, self.settings, self)
-            except (ParseFailure, OSError, RecursionError):
-                return None
-            self.register(parsed)
-        return self._by_path[key]
+        if key in self._by_path:
+            return self._by_path[key]
+        self._by_path[key] = None  # an import cycle sees "not available" instead of recursing
+        try:
+            return self.index(path.read_bytes(), path)
+        except (ParseFailure, OSError, RecursionError):
+            return None
 
-    def scan(self, module: str) -> Optional[ModuleScan]:
-        """The top-level bindings of a module (cheaper than :meth:`load`: no lowering)."""
+    def facts(self, module: str) -> Optional[ModuleIndex]:
+        """A module's top-level names (cheaper than :meth:`load` when it is not indexed yet:
+        the function bodies are not lowered). Records the read for the cache entry being made."""
         from session_lint.analysis import ParseFailure, parse
+        from session_lint.module_scan import Resolver, scan_module
+        from session_lint.module_index import index_of
 
-        if module in self._by_name:
-            return self._by_name[module].scan
         path = self.find(module)
         if path is None:
             return None
         key = path.resolve()
-        loaded = self._by_path.get(key)
-        if loaded is not None:
-            return loaded.scan
-        if key not in self._scans:
+        if self._reading:
+            self._reading[-1][str(key)] = self.content_hash(str(key))
+        indexed = self._by_path.get(key)
+        if indexed is not None:
+            return indexed
+        if key not in self._facts:
             try:
+                data = path.read_bytes()
                 name, is_package = module_name(path)
-                self._scans[key] = scan_module(parse(path.read_bytes()), name, is_package, self.settings)
+                cached = self.cache.get(digest(data), name, self.content_hash) if self.cache else None
+                if cached is not None:
+                    self._facts[key] = cached
+                else:
+                    tree = parse(data)
+                    scan = scan_module(tree, name, is_package, self.settings)
+                    self._facts[key] = index_of(scan, Resolver(scan, self.settings), str(key), tree.encoding, None)
             except (ParseFailure, OSError, RecursionError):
-                self._scans[key] = None
-        return self._scans[key]
+                self._facts[key] = None
+        return self._facts[key]
 
-    def split(self, qual: str, scans_only: bool = False):
+    def split(self, qual: str, facts_only: bool = False) -> Tuple[Optional[ModuleIndex], List[str]]:
         """``(module, rest)`` for the longest prefix of ``qual`` that is a module of the tree."""
         parts = qual.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
-            found = self.scan(module) if scans_only else self.load(module)
+            found = self.facts(module) if facts_only else self.load(module)
             if found is not None:
                 return found, parts[cut:]
         return None, []
@@ -106,38 +154,36 @@ class Project:
     # ------------------------------------------------------------ names across modules
 
     def return_type(self, qual: str, hops: int = _HOPS) -> Optional[str]:
-        """What the function ``qual`` of another module is annotated to return, following
-        re-exports (``from .client import get_client`` in a package ``__init__``)."""
+        """What calling ``qual`` of another module gives: the class for a class, the return
+        annotation for a function, following re-exports (``from .client import get_client`` in
+        a package ``__init__``)."""
         if hops <= 0:
             return None
-        scan, rest = self.split(qual, scans_only=True)
-        if scan is None or len(rest) != 1:
+        facts, rest = self.split(qual, facts_only=True)
+        if facts is None or len(rest) != 1:
             return None
         name = rest[0]
-        if name in scan.return_types:
-            return scan.return_types[name]
-        if name in scan.imports and scan.imports[name] != qual:
-            return self.return_type(scan.imports[name], hops - 1)
+        if name in facts.return_types:
+            return facts.return_types[name]
+        if name in facts.classes:
+            return facts.qual_of_local(name)  # calling a class makes an instance of it
+        if name in facts.imports and facts.imports[name] != qual:
+            return self.return_type(facts.imports[name], hops - 1)
         return None
 
     def alias_dependency(self, qual: str, hops: int = _HOPS) -> Optional[Tuple[str, Optional[str]]]:
         """The dependency an ``Annotated`` alias of another module carries, and its key."""
         if hops <= 0:
             return None
-        scan, rest = self.split(qual, scans_only=True)
-        if scan is None or len(rest) != 1:
+        facts, rest = self.split(qual, facts_only=True)
+        if facts is None or len(rest) != 1:
             return None
         name = rest[0]
-        if name in scan.dependency_aliases:
-            text = scan.dependency_aliases[name]
-            head, _, tail = text.partition(".")
-            if head in scan.imports:
-                key: Optional[str] = scan.imports[head] + (f".{tail}" if tail else "")
-            else:
-                key = scan.qual_of_local(text)
-            return text, key
-        if name in scan.imports and scan.imports[name] != qual:
-            return self.alias_dependency(scan.imports[name], hops - 1)
+        if name in facts.dependency_aliases:
+            text = facts.dependency_aliases[name]
+            return text, facts.alias_key(text)
+        if name in facts.imports and facts.imports[name] != qual:
+            return self.alias_dependency(facts.imports[name], hops - 1)
         return None
 
     def function(self, key: str) -> Optional[ir.FunctionIR]:
@@ -154,32 +200,28 @@ class Project:
     def _resolve(self, key: str, hops: int) -> Optional[ir.FunctionIR]:
         if hops <= 0 or "<locals>" in key:
             return None
-        parsed, rest = self.split(key)
-        if parsed is None:
+        index, rest = self.split(key)
+        if index is None or index.functions is None:
             return None
-        local = parsed.scan.qual_of_local(".".join(rest))
-        fns = parsed.lowered.functions
+        fns = index.functions
+        local = index.qual_of_local(".".join(rest))
         if local in fns:
             return fns[local]
         head = rest[0]
-        scan = parsed.scan
-        if head in scan.imports and scan.imports[head] != key:
-            return self.function(".".join([scan.imports[head], *rest[1:]]))
-        value: Optional[Val] = scan.globals.get(head)
+        if head in index.imports and index.imports[head] != key:
+            return self.function(".".join([index.imports[head], *rest[1:]]))
+        value: Optional[Val] = index.globals.get(head)
         if value is not None and value.kind == "inst" and len(rest) >= 2:
             return self.function(".".join([value.qual, *rest[1:]]))
-        if head in scan.classes:
-            info = scan.classes[head]
+        if head in index.classes:
             method = rest[1] if len(rest) == 2 else ("__init__" if len(rest) == 1 else None)
             if method is None:
                 return None
-            direct = scan.qual_of_local(f"{head}.{method}")
+            direct = index.qual_of_local(f"{head}.{method}")
             if direct in fns:
                 return fns[direct]
-            for base in info.bases:
-                base_key = parsed.lowerer.resolver.function_key(base)
-                if base_key is not None:
-                    found = self.function(f"{base_key}.{method}")
-                    if found is not None:
-                        return found
+            for base in index.classes[head]:
+                found = self.function(f"{base}.{method}")
+                if found is not None:
+                    return found
         return None

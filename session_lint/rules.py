@@ -266,4 +266,52 @@ def ping(db: Session = Depends(get_db)):
     ),
 )
 
+RULES = RULES + (
+    Rule(
+        code="SL105",
+        name="sub-dependency-session-held",
+        summary="a session opened by a sub-dependency is open across a slow await in the handler",
+        what="Finds a handler with a dependency such as `user=Depends(get_current_user)` whose chain (at any depth) "
+        "queries through `Depends(get_db)`, and that then awaits a slow operation. FastAPI caches `get_db` per request "
+        "and closes it after the response, so the transaction the dependency opened is still open, though the handler "
+        "never names the session. When the handler also takes `db=Depends(get_db)`, that is the same session and the "
+        "finding is SL101/SL102 on `db`.",
+        why="The connection is checked out for the whole request, including every slow call the handler makes.",
+        example="""
+def get_current_user(token: str, db: Session = Depends(get_db)):
+    return db.query(User).filter(User.token == token).first()
+
+@router.post("/notify")
+async def notify(user=Depends(get_current_user)):
+    await client.post(HOOK_URL, json={"user": user.id})  # SL105
+""",
+        fix="End the dependency's transaction before it returns (`db.commit()` after the lookup, or read the user "
+        "through `fresh_db_session()` inside the dependency). No automatic fix.",
+        valid=(
+            _HEADER
+            + """
+def get_current_user(token: str, db: Session = Depends(get_db)):
+    user = db.query(User).filter(User.token == token).first()
+    db.commit()
+    return user
+
+@router.post("/notify")
+async def notify(user=Depends(get_current_user)):
+    await client.post("https://hooks.example.com", json={"user": user.id})
+""",
+        ),
+        invalid=(
+            _HEADER
+            + """
+def get_current_user(token: str, db: Session = Depends(get_db)):
+    return db.query(User).filter(User.token == token).first()
+
+@router.post("/notify")
+async def notify(user=Depends(get_current_user)):
+    await client.post("https://hooks.example.com", json={"user": user.id})  # expect: SL105
+""",
+        ),
+    ),
+)
+
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -7,11 +7,12 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from session_lint.analysis import analyze
 from session_lint.project import Project
 from session_lint.discovery import discover
+from session_lint.cache import Cache
 from session_lint.findings import Finding
 from session_lint.settings import Settings
 
@@ -21,12 +22,23 @@ class RunResult:
     findings: List[Finding] = field(default_factory=list)
     files: int = 0
     internal_errors: int = 0
+    # (path, line, col, call): awaited calls made while a session was open that the analysis
+    # could not follow (third-party or dynamic), for --explain-unresolved.
+    unresolved: List[Tuple[str, int, int, str]] = field(default_factory=list)
+    prepared: int = 0
+    cache_hits: int = 0
 
 
-def check_paths(paths: Sequence[str], settings: Settings, excludes: Sequence[str] = ()) -> RunResult:
+def check_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    excludes: Sequence[str] = (),
+    cache_dir: Optional[Path] = None,
+) -> RunResult:
     result = RunResult()
     roots = [Path(p) for p in paths]
-    project = Project(settings, roots)
+    cache = Cache(cache_dir, settings.fingerprint()) if cache_dir is not None else None
+    project = Project(settings, roots, cache)
     for path, problem in discover(paths, excludes):
         shown = str(path)
         result.files += 1
@@ -41,11 +53,15 @@ def check_paths(paths: Sequence[str], settings: Settings, excludes: Sequence[str
                 result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
             continue
         try:
-            result.findings.extend(analyze(data, path, settings, project, display_path=shown))
+            result.findings.extend(
+                analyze(data, path, settings, project, display_path=shown, unresolved=result.unresolved)
+            )
         except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
             result.internal_errors += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]
             detail = f"{type(exc).__name__}: {exc} ({os.path.basename(where.filename)}:{where.lineno})"
             result.findings.append(Finding(shown, 1, 0, "SL000", f"internal error, file skipped: {detail}"))
     result.findings.sort()
+    result.prepared = project.prepared
+    result.cache_hits = cache.hits if cache is not None else 0
     return result
