@@ -11,12 +11,11 @@ import click
 from session_lint import __version__
 from session_lint.output import FORMATS, render
 from session_lint.rules import BY_CODE, RULES
-from session_lint.runner import check_paths
+from session_lint.runner import DEFAULT_CACHE_DIR, check_paths
 from session_lint import settings as settings_mod
 from session_lint.settings import ConfigError, Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-DEFAULT_CACHE_DIR = ".session-lint-cache"
 
 
 def _setting_options(func):

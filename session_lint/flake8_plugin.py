@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, List, Optional, Tuple
+import sys
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 from session_lint import __version__
 from session_lint import settings as settings_mod
 from session_lint.analysis import analyze
+from session_lint.cache import Cache
+from session_lint.modules import project_root
 from session_lint.project import Project
+from session_lint.runner import DEFAULT_CACHE_DIR
 
 _OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
 
@@ -19,7 +23,9 @@ class SessionLintChecker:
     version = __version__
 
     settings: ClassVar[Optional[settings_mod.Settings]] = None
-    project: ClassVar[Optional[Project]] = None
+    # One project index per project root, built once per flake8 process and shared by every
+    # file it checks, so cross-module summaries are computed once.
+    projects: ClassVar[Dict[Path, Project]] = {}
 
     def __init__(self, tree: Any, filename: str, lines: List[str]) -> None:
         self.filename = filename
@@ -40,12 +46,25 @@ class SessionLintChecker:
             if given:
                 values[key] = list(given)
         # flake8 applies its own --select/--ignore and # noqa.
-        cls.settings = settings_mod.apply(base, values, "flake8 options")
-        cls.project = Project(cls.settings, [Path.cwd()])
+        try:
+            cls.settings = settings_mod.apply(base, values, "flake8 options")
+        except settings_mod.ConfigError as exc:
+            print(f"session-lint: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        cls.projects = {}
+
+    @classmethod
+    def project_for(cls, filename: str, settings: settings_mod.Settings) -> Project:
+        root = project_root(Path(filename))
+        if root not in cls.projects:
+            cache = Cache(root / DEFAULT_CACHE_DIR, settings.fingerprint())
+            roots = [root] + ([root / "src"] if (root / "src").is_dir() else [])
+            cls.projects[root] = Project(settings, roots, cache)
+        return cls.projects[root]
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         settings = self.settings or settings_mod.Settings()
-        project = self.project or Project(settings)
+        project = self.project_for(self.filename, settings)
         source = "".join(self.lines)
         for f in analyze(source, self.filename, settings, project, apply_noqa=False):
             yield f.line, f.col, f"{f.code} {f.message}", type(self)

@@ -60,3 +60,17 @@ class ModuleLocator:
                 except OSError:
                     continue
         return None
+
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+
+
+def project_root(path: Path) -> Path:
+    """The nearest folder at or above ``path`` holding ``pyproject.toml``, ``setup.cfg`` or
+    ``.git``; the file's own folder when there is none."""
+    start = Path(path).resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return folder

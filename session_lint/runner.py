@@ -17,6 +17,10 @@ from session_lint.findings import Finding
 from session_lint.settings import Settings
 
 
+# Relative to the folder the run starts in (the project root for the flake8 plugin).
+DEFAULT_CACHE_DIR = ".session-lint-cache"
+
+
 @dataclass
 class RunResult:
     findings: List[Finding] = field(default_factory=list)

@@ -1,0 +1,105 @@
+"""Across modules: the flake8 plugin sees what the CLI sees, the on-disk cache changes nothing
+but time, and calls that cannot be followed are listed on request."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from session_lint.cli import main
+from session_lint.runner import check_paths
+from session_lint.settings import Settings
+
+SHAPE = FIXTURES / "check" / "project_gateway_shape"
+REPO = Path(__file__).parents[1]
+
+
+def copy_shape(tmp_path: Path) -> Path:
+    target = tmp_path / "shape"
+    shutil.copytree(SHAPE, target, ignore=shutil.ignore_patterns("expected.txt", ".session-lint-cache"))
+    (target / "setup.cfg").write_text("[flake8]\nmax-line-length = 200\n")
+    return target
+
+
+def test_flake8_reports_the_cross_module_findings_of_the_cli(tmp_path: Path):
+    root = copy_shape(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "SL", "app"], cwd=root,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1, proc.stderr
+    expected = (SHAPE / "expected.txt").read_text().splitlines()
+    assert proc.stdout.splitlines() == expected
+
+
+def test_cache_changes_nothing_but_work(tmp_path: Path, monkeypatch):
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    fresh = check_paths(["app"], Settings(), cache_dir=None)
+    cold = check_paths(["app"], Settings(), cache_dir=cache)
+    warm = check_paths(["app"], Settings(), cache_dir=cache)
+    assert fresh.findings == cold.findings == warm.findings
+    assert len(fresh.findings) == 4
+    assert cold.prepared == fresh.prepared > 0
+    assert warm.prepared == 0
+
+    # One edited file: only it is read again, and the findings follow the edit.
+    service = root / "app" / "services" / "tool_service.py"
+    text = service.read_text()
+    service.write_text(text.replace(
+        "        tool = db.get(Tool, tool_id)\n        return await backend_client.post(tool.url, args)",
+        "        url = db.get(Tool, tool_id).url\n        db.commit()\n        return await backend_client.post(url, args)",
+    ))
+    edited = check_paths(["app"], Settings(), cache_dir=cache)
+    assert edited.prepared == 1
+    assert [f.line for f in edited.findings] == [24, 30, 41]
+    assert edited.findings == check_paths(["app"], Settings(), cache_dir=None).findings
+
+
+def test_cache_entry_follows_the_files_its_lowering_read(tmp_path: Path, monkeypatch):
+    # routes.py's session parameter comes from an alias in deps.py: editing deps.py must
+    # invalidate routes.py's entry, though routes.py itself did not change.
+    case = FIXTURES / "check" / "declare_imported_alias"
+    root = tmp_path / "alias"
+    shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected.txt"))
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    assert len(check_paths(["app"], Settings(), cache_dir=cache).findings) == 1
+    deps = root / "app" / "deps.py"
+    deps.write_text(deps.read_text().replace("Depends(get_db)", "Depends(get_settings)"))
+    again = check_paths(["app"], Settings(), cache_dir=cache)
+    assert again.findings == []
+
+
+def test_settings_are_part_of_the_cache_key(tmp_path: Path, monkeypatch):
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    assert len(check_paths(["app"], Settings(), cache_dir=cache).findings) == 4
+    other = Settings(session_dependencies=("something_else",))
+    assert check_paths(["app"], other, cache_dir=cache).findings == []
+
+
+def test_explain_unresolved_lists_calls_it_could_not_follow(tmp_path: Path, monkeypatch):
+    (tmp_path / "h.py").write_text(
+        "from fastapi import APIRouter, Depends\n"
+        "from thirdparty import sdk\n"
+        "from app.db import get_db\n"
+        "router = APIRouter()\n\n"
+        "@router.get('/a')\n"
+        "async def h(db=Depends(get_db)):\n"
+        "    db.query(Tool).all()\n"
+        "    return await sdk.fetch('x')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2 keeps stderr apart only when asked
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(main, ["check", "--no-cache", "--explain-unresolved", "h.py"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[1:] == ["h.py:9:12: sdk.fetch"]
