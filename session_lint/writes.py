@@ -1,0 +1,52 @@
+"""Writing a fixed file: atomically (temporary file in the same folder, then rename), keeping
+its mode, and never over a file that changed since it was read or that lies outside the paths
+the run was given."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+
+class WriteRefused(Exception):
+    pass
+
+
+def inside(path: Path, roots: Iterable[Path]) -> bool:
+    """Whether ``path``, symlinks resolved, lies under one of ``roots`` (also resolved)."""
+    real = Path(os.path.realpath(path))
+    for root in roots:
+        base = Path(os.path.realpath(root))
+        if real == base or base in real.parents:
+            return True
+    return False
+
+
+def write_atomically(path: Path, data: bytes, expected_original: bytes) -> None:
+    """Replaces ``path``'s content with ``data`` if it still holds ``expected_original``."""
+    real = Path(os.path.realpath(path))
+    try:
+        current = real.read_bytes()
+    except OSError as exc:
+        raise WriteRefused(f"cannot read it again: {exc.strerror or exc}") from None
+    if hashlib.sha256(current).digest() != hashlib.sha256(expected_original).digest():
+        raise WriteRefused("it changed on disk since it was read")
+    mode = stat.S_IMODE(real.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".session-lint")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
