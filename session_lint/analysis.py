@@ -15,7 +15,7 @@ from session_lint.findings import Finding, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
-from session_lint.module_scan import scan_module
+from session_lint.module_scan import interface_digest, scan_module
 from session_lint.modules import module_name
 from session_lint.project import Project
 from session_lint.settings import Settings
@@ -59,12 +59,12 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     module = parse(data)
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     name, is_package = module_name(path)
-    scan = scan_module(module, name, is_package, settings, project.return_type)
+    scan = scan_module(module, name, is_package, settings, project)
     table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
-    lowerer = ModuleLowerer(scan, settings, positions, table, project.return_type)
+    lowerer = ModuleLowerer(scan, settings, positions, table, project)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
-    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions)
+    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface_digest(module))
 
 
 def analyze(
@@ -126,6 +126,9 @@ class Checker:
             self.unresolved.update(run.unresolved)
         return out
 
+    def decorator_reads(self, key: Optional[str], param: str) -> bool:
+        return _decorator_reads(self.project, key, param)
+
     def handler_entry(self, fn: ir.FunctionIR) -> List[EntrySession]:
         """The sessions a handler starts with, and which are already open (and why)."""
         opened: Dict[str, Tuple[ir.Pos, str, str]] = {}  # session dependency -> (pos, why, via)
@@ -137,8 +140,8 @@ class Checker:
         for p in fn.session_params:
             named.add(p.dependency)
             site = None
-            if p.opened_by_decorator is not None:
-                pos, why = p.opened_by_decorator
+            if p.opened_by_decorator is not None and self.decorator_reads(p.opened_by_decorator[2], p.name):
+                pos, why, _key = p.opened_by_decorator
                 site = Site(pos.line, pos.col, why)
             elif p.dependency in opened:
                 pos, why, _via = opened[p.dependency]
@@ -155,6 +158,16 @@ class Checker:
                 key = f"{SUB_DEPENDENCY_PREFIX}{dependency}|{via}"
                 entry.append(EntrySession(key, key, Site(pos.line, pos.col, why)))
         return entry
+
+
+def _decorator_reads(project: Project, key: Optional[str], param: str) -> bool:
+    """Whether the decorator ``key`` reads the handler's parameter ``param``: when its code is
+    in the tree and reads named keys from ``**kwargs`` (``kwargs.get("db")``), only those;
+    otherwise, as configured, any session parameter."""
+    fn = project.function(key) if key else None
+    if fn is None or not fn.kwargs_keys:
+        return True
+    return param in fn.kwargs_keys
 
 
 def dependency_open_reason(key: Optional[str], project: Project) -> Optional[str]:
@@ -232,6 +245,8 @@ def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> Lis
                 function=fn.name,
                 session=name,
                 chain=hold.chain,
+                opened_by=hold.site.what,
+                function_line=fn.pos.line,
             )
         )
     return out

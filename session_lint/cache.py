@@ -1,8 +1,9 @@
 """The on-disk cache of lowered modules, keyed on content, module name, settings and version.
 
-An entry also records the other files its lowering read (an imported function's return
-annotation, an imported ``Depends`` alias) with their content hashes, and is used only while
-those still match. Writes go to a temporary file then ``os.replace``, so concurrent runs never
+An entry also records the modules its lowering read (an imported function's return annotation,
+an imported ``Depends`` alias, an imported instance), transitively, each with the digest of its
+interface (see :func:`module_scan.interface_digest`), and is used only while those still match:
+editing a function body elsewhere does not invalidate it, changing a signature does. Writes go to a temporary file then ``os.replace``, so concurrent runs never
 see half an entry; a corrupt or foreign entry is treated as missing.
 """
 
@@ -13,13 +14,13 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Optional
 
 from session_lint import __version__
 from session_lint.module_index import ModuleIndex
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(data: bytes) -> str:
@@ -38,33 +39,43 @@ class Cache:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def get(self, content_hash: str, module: str, current: Callable[[str], Optional[str]]) -> Optional[ModuleIndex]:
-        """The cached index, if present and every file it read still has the same content
-        (``current`` gives a path's content hash now, or None if it is gone)."""
-        path = self._file(content_hash, module)
-        try:
-            with path.open("rb") as fh:
-                deps, index = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        """The cached index, if present and every module it was built from still shows the same
+        interface (``current`` gives a path's interface digest now, or None if it is gone)."""
+        index = self._load(self._file(content_hash, module))
+        if not isinstance(index, ModuleIndex):
             self.misses += 1
             return None
-        if not isinstance(index, ModuleIndex) or not isinstance(deps, dict):
-            self.misses += 1
-            return None
-        for dep_path, dep_hash in deps.items():
-            if current(dep_path) != dep_hash:
+        for dep_path, dep_digest in index.deps.items():
+            if current(dep_path) != dep_digest:
                 self.misses += 1
                 return None
         self.hits += 1
         return index
 
-    def put(self, content_hash: str, module: str, index: ModuleIndex, deps: Dict[str, Optional[str]]) -> None:
-        path = self._file(content_hash, module)
+    def put(self, content_hash: str, module: str, index: ModuleIndex) -> None:
+        self._store(self._file(content_hash, module), index)
+
+    def get_interface(self, content_hash: str) -> Optional[str]:
+        found = self._load(self._file(content_hash, "\0interface"))
+        return found if isinstance(found, str) else None
+
+    def put_interface(self, content_hash: str, interface: str) -> None:
+        self._store(self._file(content_hash, "\0interface"), interface)
+
+    def _load(self, path: Path):
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError, IndexError):
+            return None
+
+    def _store(self, path: Path, value) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((deps, index), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except BaseException:
                 try:

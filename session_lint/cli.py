@@ -11,6 +11,8 @@ import click
 from session_lint import __version__
 from session_lint.output import FORMATS, render
 from session_lint.rules import BY_CODE, RULES
+from session_lint.fix import Status
+from session_lint.fix_runner import fix_paths
 from session_lint.runner import DEFAULT_CACHE_DIR, check_paths
 from session_lint import settings as settings_mod
 from session_lint.settings import ConfigError, Settings
@@ -83,6 +85,55 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
         click.echo(f"session-lint: {result.internal_errors} file(s) hit an internal error (SL000 above)", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", is_flag=True, help="Print a unified diff and write nothing (exit 1 if anything would change).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes where an ORM object escapes the new session.")
+@click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
+@click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=DEFAULT_CACHE_DIR, show_default=True)
+@click.option("--no-cache", is_flag=True)
+@_setting_options
+def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional[str], exclude: Tuple[str, ...],
+        cache_dir: str, no_cache: bool, **flags) -> None:
+    """Rewrite handlers that hold their session across a slow await (SL101, SL102) into the
+    short-lived-session pattern."""
+    paths = paths or (".",)
+    try:
+        settings = _settings(config, paths, flags)
+    except ConfigError as exc:
+        click.echo(f"session-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    result = fix_paths(paths, settings, unsafe_fixes=unsafe_fixes, diff=diff, excludes=exclude,
+                       cache_dir=None if no_cache else Path(cache_dir))
+    report = click.echo if not diff else (lambda text: click.echo(text, err=True))
+    for file in result.files:
+        if diff and file.diff:
+            click.echo(file.diff, nl=False)
+        for o in file.outcomes:
+            if o.status is Status.FIXED:
+                note = f" (unsafe: {o.reason})" if o.reason else ""
+                verb = "would fix" if diff else "fixed"
+                report(f"{file.path}:{o.line}: {verb} {o.function}{note}")
+            elif o.status is Status.UNSAFE:
+                report(f"{file.path}:{o.line}: unsafe fix not applied to {o.function}: {o.reason} (--unsafe-fixes applies it)")
+            else:
+                report(f"{file.path}:{o.line}: refused {o.function}: {o.reason}")
+        if file.error:
+            report(f"{file.path}: {file.error}")
+    fixed = result.count(Status.FIXED)
+    changed = sum(1 for f in result.files if f.changed)
+    verb = "Would fix" if diff else "Fixed"
+    report(f"{verb} {fixed} handler(s) in {changed} file(s); {result.count(Status.UNSAFE)} unsafe fix(es) not applied; "
+           f"{result.count(Status.REFUSED)} refused.")
+    if any(f.error.startswith("internal error") for f in result.files):
+        sys.exit(EXIT_ERROR)
+    if diff:
+        sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
+    remaining = len(result.check.findings) - fixed if result.check else 0
+    sys.exit(EXIT_FINDINGS if remaining > 0 else EXIT_CLEAN)
 
 
 @main.command()

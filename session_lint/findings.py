@@ -17,6 +17,10 @@ class Finding:
     function: str = field(default="", compare=False)
     session: str = field(default="", compare=False)
     chain: Tuple[str, ...] = field(default=(), compare=False)
+    # What opened the transaction (``db.query``, ``@require_permission``, ``get_user: db.get``),
+    # and the line of the function the finding is in: what ``fix`` needs to plan a rewrite.
+    opened_by: str = field(default="", compare=False)
+    function_line: int = field(default=0, compare=False)
 
     def text(self) -> str:
         return f"{self.path}:{self.line}:{self.col + 1}: {self.code} {self.message}"

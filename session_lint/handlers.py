@@ -108,7 +108,7 @@ def _param_dependency(param: cst.Param, resolver: Resolver, imported_alias: Alia
 
 def _opening_decorators(
     node: cst.FunctionDef, route: Optional[int], resolver: Resolver, position
-) -> List[Tuple[ir.Pos, str]]:
+) -> List[Tuple[ir.Pos, str, Optional[str]]]:
     """Decorators that query through the session before the body runs. Only those below the
     route decorator wrap what FastAPI calls: one above it wraps a function nobody registers."""
     found = []
@@ -118,7 +118,7 @@ def _opening_decorators(
         target = expr.func if isinstance(expr, cst.Call) else expr
         name = dotted(target)
         if name is not None and name.rsplit(".", 1)[-1] in resolver.settings.session_decorators:
-            found.append((position(deco), f"@{name.rsplit('.', 1)[-1]}"))
+            found.append((position(deco), f"@{name.rsplit('.', 1)[-1]}", resolver.function_key(name)))
     return found
 
 

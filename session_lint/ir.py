@@ -95,6 +95,11 @@ class Call:
     # Run in a worker thread and awaited (``asyncio.to_thread``): a blocking sink inside holds the
     # session as an awaited one does, without blocking the event loop.
     threaded: bool = False
+    # ``svc.method(...)``: the name the method is called on; ``svc = Service(db)``: the name the
+    # result is bound to. Together they let a session stored by a constructor (``self.db = db``)
+    # follow the object into its methods.
+    receiver: Optional[str] = None
+    result: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -191,8 +196,10 @@ class SessionParam:
     pos: Pos
     # The dependency function's global key, when it may be a function of the project.
     dependency_key: Optional[str] = None
-    # A decorator below the route that queries through the session before the body runs.
-    opened_by_decorator: Optional[Tuple[Pos, str]] = None
+    # A decorator below the route that queries through the session before the body runs:
+    # where it is, its label (``@require_permission``) and its global key when it may be a
+    # function of the project.
+    opened_by_decorator: Optional[Tuple[Pos, str, Optional[str]]] = None
 
 
 @dataclass(frozen=True)
@@ -224,3 +231,6 @@ class FunctionIR:
     # Names of enclosing functions' locals this nested function reads (closures).
     free_names: frozenset = field(default_factory=frozenset)
     has_explicit_session: bool = False
+    # String keys this function (or a function nested in it) reads from its ``**kwargs``
+    # (``kwargs.get("db")``): which parameters a decorator it implements looks at.
+    kwargs_keys: frozenset = field(default_factory=frozenset)

@@ -39,12 +39,12 @@ class LoweredModule:
 class ModuleLowerer:
     """Lowers every function (methods and nested functions too) of one module."""
 
-    def __init__(self, scan: ModuleScan, settings: Settings, positions, sink_table: SinkTable, external_return=None) -> None:
+    def __init__(self, scan: ModuleScan, settings: Settings, positions, sink_table: SinkTable, external=None) -> None:
         self.scan = scan
         self.settings = settings
         self.positions = positions
         self.sinks = sink_table
-        self.resolver = Resolver(scan, settings, external_return)
+        self.resolver = Resolver(scan, settings, external)
         self.out = LoweredModule()
         self.is_async: Dict[str, bool] = {}
         # Function keys are global: the module's dotted name, then the qualified name inside it.
@@ -117,6 +117,7 @@ class FunctionLowerer:
         self.pending: Dict[str, List[ir.Node]] = {}  # name -> what awaiting it runs
         self.has_explicit = False
         self.is_async = node.asynchronous is not None
+        self._result_for: Optional[Tuple[cst.Call, str]] = None
 
     # ------------------------------------------------------------ entry
 
@@ -146,6 +147,7 @@ class FunctionLowerer:
             bound_method=bound,
             free_names=free,
             has_explicit_session=self.has_explicit,
+            kwargs_keys=_kwargs_keys(self.node),
         )
 
     def _collect_defs(self, body: cst.BaseSuite) -> None:
@@ -277,6 +279,15 @@ class FunctionLowerer:
 
     def assign(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, annotation, out: List[ir.Node]) -> None:
         factory = self.factory_call(value)
+        inner = value.expression if isinstance(value, cst.Await) else value
+        result = _name_of(targets[0]) if len(targets) == 1 and isinstance(inner, cst.Call) and factory is None else None
+        if result is not None and "." not in result:
+            # ``svc = Service(db)``: the old value of ``svc`` is gone before the new object's
+            # attributes are bound (the engine binds ``svc.db`` at the call).
+            out.append(ir.Unbind(result))
+            self._result_for = (inner, result)
+        else:
+            result = None
         if factory is not None:
             call = value
             assert isinstance(call, cst.Call)
@@ -284,13 +295,14 @@ class FunctionLowerer:
                 self.expr(arg.value, out)
         else:
             self.expr(value, out)
+        self._result_for = None
         source = _name_of(value)
         coroutine = self.coroutine_nodes(value, None) if not isinstance(value, cst.Await) else []
         val = self.m.resolver.eval(value, self.env, self.cls)
         if (val is None or val.kind != "inst") and annotation is not None:
             val = self.m.resolver.annotation(annotation, self.env) or val
         for target in targets:
-            self.bind_target(target, out, value_val=val)
+            self.bind_target(target, out, value_val=val, unbind=result is None)
             name = _name_of(target)
             if name is None:
                 continue
@@ -302,11 +314,13 @@ class FunctionLowerer:
             if coroutine and "." not in name:
                 self.pending[name] = coroutine
 
-    def bind_target(self, target: cst.CSTNode, out: List[ir.Node], value_val: Optional[Val] = None) -> None:
+    def bind_target(self, target: cst.CSTNode, out: List[ir.Node], value_val: Optional[Val] = None,
+                    unbind: bool = True) -> None:
         """A name (or tuple of names) takes a new value."""
         name = _name_of(target)
         if name is not None:
-            out.append(ir.Unbind(name))
+            if unbind:
+                out.append(ir.Unbind(name))
             if "." not in name:
                 self.locals.add(name)
                 self.env[name] = value_val
@@ -546,7 +560,10 @@ class FunctionLowerer:
             out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node)))
 
     def call_event(self, node: cst.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
-        return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded)
+        receiver = _name_of(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
+        return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded,
+                       receiver, result)
 
     # ------------------------------------------------------------ what a call is
 
@@ -757,7 +774,7 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     if isinstance(node, ir.Sink):
         return ir.Sink(node.qualname, pos, node.blocking)
     if isinstance(node, ir.Call):
-        return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded)
+        return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded, node.receiver)
     return node
 
 
@@ -780,6 +797,36 @@ def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
     finder = Finder()
     node.visit(finder)
     return finder.found
+
+
+def _kwargs_keys(fn: cst.FunctionDef) -> frozenset:
+    """``{"db"}`` for a function whose body (nested functions included, as in a decorator's
+    wrapper) reads ``kwargs.get("db")`` or ``kwargs["db"]`` from a ``**kwargs`` parameter."""
+    names: Set[str] = set()
+    keys: Set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Param(self, node: cst.Param) -> None:
+            pass
+
+        def visit_Parameters(self, node: cst.Parameters) -> None:
+            if isinstance(node.star_kwarg, cst.Param):
+                names.add(node.star_kwarg.name.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if (isinstance(func, cst.Attribute) and func.attr.value == "get" and isinstance(func.value, cst.Name)
+                    and node.args and isinstance(node.args[0].value, cst.SimpleString)):
+                keys.add(f"{func.value.value}:{node.args[0].value.evaluated_value}")
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            if isinstance(node.value, cst.Name) and len(node.slice) == 1:
+                index = node.slice[0].slice
+                if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                    keys.add(f"{node.value.value}:{index.value.evaluated_value}")
+
+    fn.visit(Finder())
+    return frozenset(key.split(":", 1)[1] for key in keys if key.split(":", 1)[0] in names)
 
 
 def _pattern_names(pattern: cst.CSTNode) -> List[str]:

@@ -22,8 +22,11 @@ class ModuleIndex:
     return_types: Dict[str, str] = field(default_factory=dict)
     dependency_aliases: Dict[str, str] = field(default_factory=dict)
     function_names: Tuple[str, ...] = ()
-    # None when only the top level was read (for names), not the function bodies.
     functions: Optional[Dict[str, ir.FunctionIR]] = None
+    # A digest of what other modules can see of this one (its top level, signatures, class
+    # attributes), and the other modules' digests this index was built from (transitively).
+    interface: str = ""
+    deps: Dict[str, str] = field(default_factory=dict)
 
     def qual_of_local(self, name: str) -> str:
         return f"{self.name}.{name}" if self.name else name
@@ -39,7 +42,7 @@ class ModuleIndex:
 
 
 def index_of(scan: ModuleScan, resolver: Resolver, path: str, encoding: str,
-             functions: Optional[Dict[str, ir.FunctionIR]]) -> ModuleIndex:
+             functions: Optional[Dict[str, ir.FunctionIR]], interface: str = "") -> ModuleIndex:
     classes = {}
     for name, info in scan.classes.items():
         bases = tuple(k for k in (resolver.function_key(b) for b in info.bases) if k)
@@ -55,4 +58,5 @@ def index_of(scan: ModuleScan, resolver: Resolver, path: str, encoding: str,
         dependency_aliases=dict(scan.dependency_aliases),
         function_names=tuple(scan.functions),
         functions=functions,
+        interface=interface,
     )

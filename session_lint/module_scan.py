@@ -4,7 +4,7 @@ factories and session-dependency aliases. The front end reads these to resolve n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Protocol, Tuple, Union
 
 import libcst as cst
 
@@ -128,20 +128,23 @@ def import_bindings(
     return out
 
 
+class ExternalNames(Protocol):
+    """What other modules of the tree bind (the project index answers)."""
+
+    def return_type(self, qual: str) -> Optional[str]: ...
+
+    def value(self, qual: str) -> Optional[Val]: ...
+
+
 class Resolver:
     """Evaluates expressions to :class:`Val` against module-level bindings plus a local
     environment."""
 
-    def __init__(
-        self,
-        scan: ModuleScan,
-        settings: Settings,
-        external_return: Optional[Callable[[str], Optional[str]]] = None,
-    ) -> None:
+    def __init__(self, scan: ModuleScan, settings: Settings, external: Optional["ExternalNames"] = None) -> None:
         self.scan = scan
         self.settings = settings
-        # Asks another module of the tree what one of its functions returns (its annotation).
-        self.external_return = external_return
+        # Asks the other modules of the tree what their names are (the project index).
+        self.external = external
 
     def lookup(self, name: str, env: Dict[str, Optional[Val]]) -> Optional[Val]:
         if name in env:
@@ -152,6 +155,11 @@ class Resolver:
             qual = self.scan.imports[name]
             if name in self.settings.session_factories or qual.rsplit(".", 1)[-1] in self.settings.session_factories:
                 return Val("factory", qual)
+            if self.external is not None:
+                # ``from app.clients import http`` where app/clients.py has ``http = AsyncClient()``
+                value = self.external.value(qual)
+                if value is not None:
+                    return value
             return Val("ref", qual)
         if name in self.scan.functions or name in self.scan.classes:
             return Val("ref", self.scan.qual_of_local(name))
@@ -199,8 +207,8 @@ class Resolver:
             if local_name in self.scan.return_types:
                 return Val("inst", self.scan.return_types[local_name])
             return None
-        if self.external_return is not None and "." in qual:
-            returned = self.external_return(qual)
+        if self.external is not None and "." in qual:
+            returned = self.external.return_type(qual)
             if returned is not None:
                 return Val("inst", sinks.canonical(returned))
         return None
@@ -309,10 +317,10 @@ def scan_module(
     name: str,
     is_package: bool,
     settings: Settings,
-    external_return: Optional[Callable[[str], Optional[str]]] = None,
+    external: Optional["ExternalNames"] = None,
 ) -> ModuleScan:
     scan = ModuleScan(name=name)
-    resolver = Resolver(scan, settings, external_return)
+    resolver = Resolver(scan, settings, external)
     pending_assigns: List[Tuple[str, cst.BaseExpression, Optional[cst.Annotation]]] = []
 
     def visit_block(statements) -> None:
@@ -348,8 +356,11 @@ def scan_module(
 
     visit_block(module.body)
 
-    # Return annotations let ``client = get_client()`` resolve.
-    for fname, fnode in scan.functions.items():
+    # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
+    annotated = list(scan.functions.items())
+    for cname, info in scan.classes.items():
+        annotated.extend((f"{cname}.{m}", node) for m, node in info.methods.items())
+    for fname, fnode in annotated:
         if fnode.returns is not None:
             val = resolver.annotation(fnode.returns, {})
             if val is not None:
@@ -368,7 +379,9 @@ def scan_module(
         if isinstance(value, cst.Call):
             maker = resolver.eval(value.func, {})
             if maker is not None and maker.kind == "ref" and maker.qual in FACTORY_MAKERS:
-                scan.globals[target] = Val("factory", target, maker.qual in ASYNC_FACTORY_MAKERS)
+                # The maker's name says whether the factory commits on exit (a contextmanager over
+                # a dependency) or only closes (a sessionmaker).
+                scan.globals[target] = Val("factory", maker.qual, maker.qual in ASYNC_FACTORY_MAKERS)
                 continue
         val = resolver.eval(value, {})
         if val is None and annotation is not None:
@@ -472,6 +485,12 @@ def _class_attr_types(info: ClassInfo, resolver: Resolver) -> None:
     # ``self.x = httpx.AsyncClient()`` / ``self.x: httpx.AsyncClient = ...`` in any method.
     for method in info.methods.values():
         env: Dict[str, Optional[Val]] = {}
+        # ``from app.services import GatewayService`` inside ``__init__`` binds names too.
+        for stmt in _local_imports(method):
+            for local, qual in import_bindings(stmt, resolver.scan.name, False).items():
+                env[local] = resolver.external.value(qual) if resolver.external is not None else None
+                if env[local] is None:
+                    env[local] = Val("ref", qual)
         for param in _all_params(method.params):
             val = resolver.annotation(param.annotation, {})
             if val is not None:
@@ -483,6 +502,20 @@ def _class_attr_types(info: ClassInfo, resolver: Resolver) -> None:
                 val = resolver.annotation(annotation, env)
             if val is not None and val.kind == "inst" and target not in info.attr_types:
                 info.attr_types[target] = val
+
+
+def _local_imports(fn: cst.FunctionDef) -> List[Union[cst.Import, cst.ImportFrom]]:
+    found: List[Union[cst.Import, cst.ImportFrom]] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            found.append(node)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            found.append(node)
+
+    fn.body.visit(Finder())
+    return found
 
 
 def _all_params(params: cst.Parameters) -> List[cst.Param]:
@@ -519,3 +552,35 @@ def _self_assignments(method: cst.FunctionDef):
     visitor = _SelfAssignments()
     method.body.visit(visitor)
     return visitor.found
+
+
+def interface_digest(module: cst.Module) -> str:
+    """A digest of what other modules can learn from this one: every top-level statement, with
+    function bodies left out (but for a module ``__getattr__``), and of classes their attribute
+    declarations, method signatures and ``self.x = ...`` assignments. An edit inside a function
+    body leaves it unchanged, so modules that only read this one's names need not be redone."""
+    import hashlib
+
+    parts: List[str] = []
+    empty = cst.SimpleStatementSuite(body=[cst.Pass()])
+
+    def header(fn: cst.FunctionDef) -> str:
+        return module.code_for_node(fn.with_changes(body=empty, leading_lines=()))
+
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__getattr__":
+            parts.append(header(stmt))
+        elif isinstance(stmt, cst.ClassDef):
+            parts.append(module.code_for_node(stmt.with_changes(body=empty, leading_lines=())))
+            if isinstance(stmt.body, cst.IndentedBlock):
+                for inner in stmt.body.body:
+                    if isinstance(inner, cst.FunctionDef):
+                        parts.append(header(inner))
+                        for target, value, annotation in _self_assignments(inner):
+                            parts.append(f"self.{target}={module.code_for_node(value) if value is not None else ''}"
+                                         f":{module.code_for_node(annotation.annotation) if annotation is not None else ''}")
+                    else:
+                        parts.append(module.code_for_node(inner))
+        else:
+            parts.append(module.code_for_node(stmt))
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

@@ -27,48 +27,73 @@ class Project:
         self.cache = cache
         self.summaries = Summaries(self.function)
         self.prepared = 0  # modules parsed and lowered in this run (the rest came from the cache)
-        self._by_path: Dict[Path, Optional[ModuleIndex]] = {}
+        self._by_path: Dict[Path, ModuleIndex] = {}
         self._by_name: Dict[str, ModuleIndex] = {}
-        self._facts: Dict[Path, Optional[ModuleIndex]] = {}
-        self._hashes: Dict[str, Optional[str]] = {}
+        self._interfaces: Dict[str, Optional[str]] = {}
+        self._in_progress: Set[Path] = set()
+        self._failed: Set[Path] = set()
         self._missing_modules: Set[str] = set()
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
-        # While a module is lowered: the files it consulted, for its cache entry.
-        self._reading: List[Dict[str, Optional[str]]] = []
+        # While a module is lowered: the modules it consulted and their interface digests.
+        self._reading: List[Dict[str, str]] = []
 
     # ------------------------------------------------------------ files and modules
 
-    def content_hash(self, path: str) -> Optional[str]:
-        if path not in self._hashes:
-            try:
-                self._hashes[path] = digest(Path(path).read_bytes())
-            except OSError:
-                self._hashes[path] = None
-        return self._hashes[path]
+    def interface(self, path: str) -> Optional[str]:
+        """The interface digest of the module file at ``path`` as it is now (None if it cannot
+        be read or parsed): from this run's index, the cache, or a parse."""
+        from session_lint.analysis import ParseFailure, parse
+        from session_lint.module_scan import interface_digest
+
+        if path in self._interfaces:
+            return self._interfaces[path]
+        known = self._by_path.get(Path(path))
+        if known is not None and known.interface:
+            self._interfaces[path] = known.interface
+            return known.interface
+        result: Optional[str] = None
+        try:
+            data = Path(path).read_bytes()
+            content_hash = digest(data)
+            result = self.cache.get_interface(content_hash) if self.cache else None
+            if result is None:
+                result = interface_digest(parse(data))
+                if self.cache is not None:
+                    self.cache.put_interface(content_hash, result)
+        except (OSError, ParseFailure, RecursionError):
+            result = None
+        self._interfaces[path] = result
+        return result
 
     def index(self, data: bytes, path: Path) -> ModuleIndex:
-        """The index of the module at ``path`` with content ``data``: from the cache when
-        nothing it depends on changed, else parsed and lowered (raises ParseFailure)."""
+        """The index of the module at ``path`` with content ``data``: from the cache when none
+        of the modules it was built from changed its interface, else parsed and lowered (raises
+        ParseFailure)."""
         from session_lint.analysis import prepare
 
         key = path.resolve()
         known = self._by_path.get(key)
-        if known is not None and known.functions is not None:
+        if known is not None:
             return known
         content_hash = digest(data)
-        self._hashes[str(key)] = content_hash
         name, _ = module_name(path)
-        index = self.cache.get(content_hash, name, self.content_hash) if self.cache else None
+        index = self.cache.get(content_hash, name, self.interface) if self.cache else None
         if index is None:
+            self._in_progress.add(key)
             self._reading.append({})
             try:
                 index = prepare(data, path, self.settings, self)
             finally:
                 deps = self._reading.pop()
+                self._in_progress.discard(key)
+            deps.pop(str(key), None)
+            index.deps = deps
             self.prepared += 1
             if self.cache is not None:
-                self.cache.put(content_hash, name, index, deps)
+                self.cache.put(content_hash, name, index)
+                self.cache.put_interface(content_hash, index.interface)
+        self._interfaces[str(key)] = index.interface
         self.register(index, path)
         return index
 
@@ -92,54 +117,37 @@ class Project:
         return path
 
     def load(self, module: str) -> Optional[ModuleIndex]:
-        """The fully indexed module named ``module``, or None when it is not in the tree."""
+        """The indexed module named ``module``, or None when it is not in the tree (or is being
+        indexed right now: an import cycle sees "not available" instead of recursing)."""
         from session_lint.analysis import ParseFailure
 
         known = self._by_name.get(module)
-        if known is not None and known.functions is not None:
-            return known
-        path = self.find(module)
-        if path is None:
-            return None
-        key = path.resolve()
-        if key in self._by_path:
-            return self._by_path[key]
-        self._by_path[key] = None  # an import cycle sees "not available" instead of recursing
-        try:
-            return self.index(path.read_bytes(), path)
-        except (ParseFailure, OSError, RecursionError):
-            return None
+        if known is None:
+            path = self.find(module)
+            if path is None:
+                return None
+            key = path.resolve()
+            if key in self._in_progress:
+                return None
+            known = self._by_path.get(key)
+            if known is None:
+                if key in self._failed:
+                    return None
+                try:
+                    known = self.index(path.read_bytes(), path)
+                except (ParseFailure, OSError, RecursionError):
+                    self._failed.add(key)
+                    return None
+        if self._reading:
+            # What this module shows others is now part of the index being built.
+            frame = self._reading[-1]
+            frame[str(Path(known.path).resolve())] = known.interface
+            frame.update(known.deps)
+        return known
 
     def facts(self, module: str) -> Optional[ModuleIndex]:
-        """A module's top-level names (cheaper than :meth:`load` when it is not indexed yet:
-        the function bodies are not lowered). Records the read for the cache entry being made."""
-        from session_lint.analysis import ParseFailure, parse
-        from session_lint.module_scan import Resolver, scan_module
-        from session_lint.module_index import index_of
-
-        path = self.find(module)
-        if path is None:
-            return None
-        key = path.resolve()
-        if self._reading:
-            self._reading[-1][str(key)] = self.content_hash(str(key))
-        indexed = self._by_path.get(key)
-        if indexed is not None:
-            return indexed
-        if key not in self._facts:
-            try:
-                data = path.read_bytes()
-                name, is_package = module_name(path)
-                cached = self.cache.get(digest(data), name, self.content_hash) if self.cache else None
-                if cached is not None:
-                    self._facts[key] = cached
-                else:
-                    tree = parse(data)
-                    scan = scan_module(tree, name, is_package, self.settings)
-                    self._facts[key] = index_of(scan, Resolver(scan, self.settings), str(key), tree.encoding, None)
-            except (ParseFailure, OSError, RecursionError):
-                self._facts[key] = None
-        return self._facts[key]
+        """A module's top-level names, for resolving names of the module being lowered."""
+        return self.load(module)
 
     def split(self, qual: str, facts_only: bool = False) -> Tuple[Optional[ModuleIndex], List[str]]:
         """``(module, rest)`` for the longest prefix of ``qual`` that is a module of the tree."""
@@ -160,15 +168,33 @@ class Project:
         if hops <= 0:
             return None
         facts, rest = self.split(qual, facts_only=True)
-        if facts is None or len(rest) != 1:
+        if facts is None or not 1 <= len(rest) <= 2:
+            return None
+        if ".".join(rest) in facts.return_types:
+            return facts.return_types[".".join(rest)]
+        if len(rest) != 1:
             return None
         name = rest[0]
-        if name in facts.return_types:
-            return facts.return_types[name]
         if name in facts.classes:
             return facts.qual_of_local(name)  # calling a class makes an instance of it
         if name in facts.imports and facts.imports[name] != qual:
             return self.return_type(facts.imports[name], hops - 1)
+        return None
+
+    def value(self, qual: str, hops: int = _HOPS) -> Optional[Val]:
+        """What a module-level name of another module is bound to, when that is known (an
+        instance, ``http = httpx.AsyncClient()``, or a session factory), following re-exports."""
+        if hops <= 0:
+            return None
+        facts, rest = self.split(qual, facts_only=True)
+        if facts is None or len(rest) != 1:
+            return None
+        name = rest[0]
+        found = facts.globals.get(name)
+        if found is not None:
+            return found
+        if name in facts.imports and facts.imports[name] != qual:
+            return self.value(facts.imports[name], hops - 1)
         return None
 
     def alias_dependency(self, qual: str, hops: int = _HOPS) -> Optional[Tuple[str, Optional[str]]]:

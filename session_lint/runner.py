@@ -38,11 +38,14 @@ def check_paths(
     settings: Settings,
     excludes: Sequence[str] = (),
     cache_dir: Optional[Path] = None,
+    keep_project: Optional[dict] = None,
 ) -> RunResult:
     result = RunResult()
     roots = [Path(p) for p in paths]
     cache = Cache(cache_dir, settings.fingerprint()) if cache_dir is not None else None
     project = Project(settings, roots, cache)
+    if keep_project is not None:
+        keep_project["project"] = project  # ``fix`` reuses the index the check built
     for path, problem in discover(paths, excludes):
         shown = str(path)
         result.files += 1

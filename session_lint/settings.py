@@ -53,6 +53,9 @@ class Settings:
     non_sinks: Tuple[str, ...] = ()
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
+    # ``fix``: the short-lived session factory to use, as ``module.name``; by default the first
+    # configured factory the dependency's own module defines.
+    fix_factory: Tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable digest of every setting, for cache keys."""

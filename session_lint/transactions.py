@@ -328,7 +328,10 @@ class Engine:
         return Outcome(normal=state.bound(node.target, state.keys_of(node.source)))
 
     def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
-        return Outcome(normal=state.bound(node.target, []))
+        # The old object's attributes (``svc.db``) go with it.
+        prefix = node.target + "."
+        kept = frozenset(x for x in state.alias if x[0] != node.target and not x[0].startswith(prefix))
+        return Outcome(normal=State(state.open, kept))
 
     def n_OpenSession(self, node: ir.OpenSession, state: State) -> Outcome:
         key = f"{node.name}@{node.pos.line}:{node.pos.col}"
@@ -382,6 +385,13 @@ class Engine:
             for name in sorted(target.free_names):
                 for key in state.keys_of(name):
                     passed.setdefault(key, []).append(name)
+            # ``svc.method()`` where ``svc = Service(db)`` stored the session: the method sees it
+            # as ``self.db``.
+            if target.bound_method and node.receiver:
+                prefix = node.receiver + "."
+                for alias_name, key in sorted(state.alias):
+                    if alias_name.startswith(prefix) and "." not in alias_name[len(prefix):]:
+                        passed.setdefault(key, []).append("self." + alias_name[len(prefix):])
         effect = None
         if target is not None and self.oracle is not None:
             entry = {OUTER: bool(set(state.open_keys()) - set(passed))}
@@ -413,6 +423,12 @@ class Engine:
                 if cname in names:
                     view = state.opened(key, Site(node.pos.line, node.pos.col, f"{label} uses {cname}"))
                     self.hold(key, node.pos, full, blocking, view)
+        if node.result and target is not None and target.name == "__init__":
+            # The new object keeps the sessions its constructor stored (``self.db = db``).
+            for param, attr in _stores(target):
+                for key, names in passed.items():
+                    if param in names:
+                        after = after.bound(f"{node.result}.{attr}", after.keys_of(f"{node.result}.{attr}") + [key])
         for key, names in passed.items():
             if not names:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
@@ -423,6 +439,35 @@ class Engine:
             else:
                 after = after.released(key)
         return self.event(state, after)
+
+
+def _stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
+    """``(param, attr)`` for each ``self.attr = param`` in a constructor (computed once per
+    function and kept on it)."""
+    cached = fn.__dict__.get("_stores")
+    if cached is None:
+        found: List[Tuple[str, str]] = []
+
+        def walk(node) -> None:
+            if isinstance(node, ir.Bind):
+                if node.target.startswith("self.") and node.source in fn.params:
+                    found.append((node.source, node.target[len("self."):]))
+            elif isinstance(node, ir.Block):
+                for item in node.items:
+                    walk(item)
+            elif hasattr(node, "__dataclass_fields__"):
+                for name in node.__dataclass_fields__:
+                    value = getattr(node, name)
+                    if isinstance(value, ir.Block):
+                        walk(value)
+                    elif isinstance(value, tuple) and value and isinstance(value[0], ir.Block):
+                        for block in value:
+                            walk(block)
+
+        walk(fn.body)
+        cached = tuple(dict.fromkeys(found))
+        fn.__dict__["_stores"] = cached
+    return cached
 
 
 def _param_for(fn: ir.FunctionIR, where) -> Optional[str]:

@@ -43,7 +43,7 @@ def test_cache_changes_nothing_but_work(tmp_path: Path, monkeypatch):
     cold = check_paths(["app"], Settings(), cache_dir=cache)
     warm = check_paths(["app"], Settings(), cache_dir=cache)
     assert fresh.findings == cold.findings == warm.findings
-    assert len(fresh.findings) == 4
+    assert len(fresh.findings) == 6
     assert cold.prepared == fresh.prepared > 0
     assert warm.prepared == 0
 
@@ -56,7 +56,7 @@ def test_cache_changes_nothing_but_work(tmp_path: Path, monkeypatch):
     ))
     edited = check_paths(["app"], Settings(), cache_dir=cache)
     assert edited.prepared == 1
-    assert [f.line for f in edited.findings] == [24, 30, 41]
+    assert [f.line for f in edited.findings] == [26, 32, 43, 50, 61]
     assert edited.findings == check_paths(["app"], Settings(), cache_dir=None).findings
 
 
@@ -79,7 +79,7 @@ def test_settings_are_part_of_the_cache_key(tmp_path: Path, monkeypatch):
     root = copy_shape(tmp_path)
     monkeypatch.chdir(root)
     cache = tmp_path / "cache"
-    assert len(check_paths(["app"], Settings(), cache_dir=cache).findings) == 4
+    assert len(check_paths(["app"], Settings(), cache_dir=cache).findings) == 6
     other = Settings(session_dependencies=("something_else",))
     assert check_paths(["app"], other, cache_dir=cache).findings == []
 
@@ -103,3 +103,32 @@ def test_explain_unresolved_lists_calls_it_could_not_follow(tmp_path: Path, monk
     result = runner.invoke(main, ["check", "--no-cache", "--explain-unresolved", "h.py"])
     assert result.exit_code == 0
     assert result.stderr.splitlines()[1:] == ["h.py:9:12: sdk.fetch"]
+
+
+def test_interface_digest_ignores_bodies_and_sees_signatures():
+    import libcst as cst
+
+    from session_lint.module_scan import interface_digest
+
+    base = (
+        "import httpx\n"
+        "class Service:\n"
+        "    timeout: int = 3\n"
+        "    def __init__(self, db):\n"
+        "        self.http: httpx.AsyncClient = httpx.AsyncClient()\n"
+        "        self.db = db\n"
+        "    async def call(self, url) -> dict:\n"
+        "        return await self.http.get(url)\n"
+        "def helper(x):\n"
+        "    return x + 1\n"
+    )
+    digest = interface_digest(cst.parse_module(base))
+    body_edit = base.replace("return x + 1", "return x + 2").replace("await self.http.get(url)", "await self.http.post(url)")
+    assert interface_digest(cst.parse_module(body_edit)) == digest
+    for changed in (
+        base.replace("def helper(x):", "def helper(x, y=0):"),
+        base.replace("-> dict:", "-> list:"),
+        base.replace("self.db = db", "self.session = db"),
+        base.replace("timeout: int = 3", "timeout: int = 4"),
+    ):
+        assert interface_digest(cst.parse_module(changed)) != digest
