@@ -273,7 +273,13 @@ class Planner:
         if not isinstance(body, cst.IndentedBlock):
             raise Refusal("the handler body is on one line")
         owner, stmts, i, k, later = self._locate(body, list(body.body), session, first, [])
-        phase = stmts[i:k]
+        phase = list(stmts[i:k])
+        while len(phase) > 1:
+            tail = phase[-1]
+            needed = {session} | _orm_names(phase[:-1], session) | _carriers(phase[:-1], session)
+            if _names_in(tail) & needed or _is_compound_with_return(tail):
+                break
+            phase.pop()  # runs after the block as it did before the slow call
         if not phase:
             if opener.startswith("@"):
                 raise Refusal(f"the body never uses '{session}'; it is held because {opener} queried through it")
@@ -295,6 +301,10 @@ class Planner:
             node.visit(parents)
         orm = _orm_names(phase, session)
         used_after = {name for node in after for name in _names_in(node)}
+        for carrier in sorted(_carriers(phase, session) & used_after):
+            use = next(node for node in after if carrier in _names_in(node))
+            line = self.positions[use].start.line if use in self.positions else 0
+            raise Refusal(f"the session is used again after the slow call, through '{carrier}' (line {line})")
         taken = set(self.module_names) | _names_in(func)
         extractions: List[Tuple[str, Tuple[str, ...]]] = []
         by_chain: Dict[Tuple[str, ...], str] = {}
@@ -302,8 +312,9 @@ class Planner:
         for name in sorted(bound):
             if name not in used_after or name not in orm:
                 continue
-            if not any(isinstance(s, cst.SimpleStatementLine) and name in _assigned_names([s]) for s in phase):
-                unsafe.append(f"'{name}' is assigned only on some paths of the database phase")
+            if not any(_definitely_assigns(s, name) for s in phase):
+                raise Refusal(f"'{name}' is assigned only on some paths of the database phase, "
+                              "so its values cannot be copied out at the end of it")
             if name in _assigned_names(after):
                 unsafe.append(f"'{name}' is assigned again after the database phase")
                 continue
@@ -375,6 +386,53 @@ class Planner:
         if not before:
             return owner, stmts, k, k, list(later)
         return owner, stmts, before[0], k, list(later)
+
+
+def _is_compound_with_return(stmt: cst.CSTNode) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Return(self, n: cst.Return) -> None:
+            found.append(n)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return False
+
+    stmt.visit(V())
+    return bool(found)
+
+
+def _ends_abruptly(block: Sequence[cst.BaseStatement]) -> bool:
+    """Whether a block always leaves by ``raise``/``return``/``break``/``continue``."""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Raise, cst.Return, cst.Break, cst.Continue)) for s in last.body)
+    if isinstance(last, cst.If) and isinstance(last.orelse, (cst.Else, cst.If)):
+        branches = [b for _l, b, _h in _sub_blocks(last)]
+        return all(_ends_abruptly(b) for b in branches)
+    return False
+
+
+def _definitely_assigns(stmt: cst.CSTNode, name: str) -> bool:
+    """Whether every normal way through ``stmt`` binds ``name``."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return name in _assigned_names([stmt])
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+        handlers_leave = all(_ends_abruptly(h.body.body) for h in stmt.handlers if isinstance(h.body, cst.IndentedBlock))
+        in_body = any(_definitely_assigns(s, name) for s in body)
+        in_final = stmt.finalbody is not None and any(_definitely_assigns(s, name) for s in stmt.finalbody.body.body)
+        return (in_body and handlers_leave) or bool(in_final)
+    if isinstance(stmt, cst.If):
+        branches = [b for _l, b, _h in _sub_blocks(stmt)]
+        if not isinstance(stmt.orelse, (cst.Else, cst.If)):
+            return False
+        return all(any(_definitely_assigns(s, name) for s in b) or _ends_abruptly(b) for b in branches)
+    if isinstance(stmt, cst.With) and isinstance(stmt.body, cst.IndentedBlock):
+        return any(_definitely_assigns(s, name) for s in stmt.body.body)
+    return False
 
 
 def _header_refers(stmt: cst.CSTNode, name: str) -> bool:
@@ -462,10 +520,49 @@ def _choose_name(chain: Tuple[str, ...], taken: Set[str]) -> str:
     return f"{first_choice}_{n}"
 
 
+def _carriers(phase: Sequence[cst.BaseStatement], session: str) -> Set[str]:
+    """Names bound in the phase to something that keeps the session itself: an alias
+    (``s = db``) or an object built with it (``svc = EmailAuthService(db)``; a class is told
+    from a function by its capitalised name). Using one after the phase uses the session."""
+    found: Set[str] = set()
+
+    def carries(value: Optional[cst.CSTNode]) -> bool:
+        if isinstance(value, cst.Name):
+            return value.value == session or value.value in found
+        if isinstance(value, cst.Call):
+            name = dotted(value.func)
+            last = name.rsplit(".", 1)[-1] if name else ""
+            return last[:1].isupper() and any(carries(a.value) for a in value.args)
+        return False
+
+    class V(cst.CSTVisitor):
+        def visit_Assign(self, n: cst.Assign) -> None:
+            if carries(n.value):
+                for t in n.targets:
+                    found.update(_target_names(t.target))
+
+        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+            if carries(n.value):
+                found.update(_target_names(n.target))
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return False
+
+    for _ in range(2):
+        for stmt in phase:
+            stmt.visit(V())
+    return found
+
+
 def _orm_names(phase: Sequence[cst.BaseStatement], session: str) -> Set[str]:
-    """Names bound in the phase to what the session loaded (objects, lists of them, results),
-    as opposed to plain values read from them (``url = tool.url``, ``n = q.count()``)."""
+    """Names bound in the phase to what the session loaded (objects, lists of them, results of
+    functions it was passed to), as opposed to plain values read from them (``url = tool.url``,
+    ``n = q.count()``)."""
     orm: Set[str] = set()
+
+    def touches(node: cst.CSTNode) -> bool:
+        names = _names_in(node)
+        return session in names or bool(names & orm)
 
     def loaded(value: Optional[cst.CSTNode]) -> bool:
         if value is None:
@@ -479,10 +576,13 @@ def _orm_names(phase: Sequence[cst.BaseStatement], session: str) -> Set[str]:
                 root = func.value
                 while isinstance(root, (cst.Call, cst.Attribute, cst.Subscript, cst.Await)):
                     root = root.func if isinstance(root, cst.Call) else (root.expression if isinstance(root, cst.Await) else root.value)
-                return isinstance(root, cst.Name) and (root.value == session or root.value in orm)
-            if isinstance(func, cst.Name) and func.value in ("list", "tuple", "next", "sorted"):
-                return any(loaded(a.value) for a in node.args)
-            return False
+                if isinstance(root, cst.Name) and (root.value == session or root.value in orm):
+                    return True
+            if isinstance(func, cst.Name) and func.value in ("len", "bool", "str", "int", "float", "isinstance", "repr"):
+                return False
+            # ``crud.get_tool(db, tool_id)``: what a function given the session returns may be
+            # an object of that session.
+            return any(touches(a.value) for a in node.args)
         if isinstance(node, cst.Subscript):
             return loaded(node.value) or (isinstance(node.value, cst.Name) and node.value.value in orm)
         if isinstance(node, cst.Name):

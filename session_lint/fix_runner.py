@@ -60,9 +60,14 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
         facts = index if module == index.name else project.facts(module)
         if facts is None:
             continue
-        where = None if module == index.name else module
         for name in settings.session_factories:
+            where: Optional[str] = None if module == index.name else module
             value = facts.globals.get(name)
+            if value is None and name in facts.imports:
+                # Imported there: import it from where it is defined.
+                value = project.value(facts.imports[name])
+                origin = facts.imports[name].rpartition(".")[0]
+                where = None if origin == index.name else origin
             if value is not None and value.kind == "factory":
                 found.append(Factory(where, name, value.qual.startswith("contextlib."),
                                      value.is_async or "async" in name.lower()))
@@ -70,7 +75,11 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
                 found.append(Factory(where, name, True, "async" in name.lower()))
     for name in settings.session_factories:
         if name in index.imports:
-            found.append(Factory(index.imports[name].rpartition(".")[0] or None, name, True, "async" in name.lower()))
+            value = project.value(index.imports[name])
+            commits = value is None or value.kind != "factory" or value.qual.startswith("contextlib.")
+            found.append(Factory(index.imports[name].rpartition(".")[0] or None, name, commits, "async" in name.lower()))
+    # A factory that commits on exit keeps the dependency's behaviour; prefer one.
+    found.sort(key=lambda f: not f.commits)
     return found
 
 

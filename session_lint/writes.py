@@ -20,8 +20,11 @@ def inside(path: Path, roots: Iterable[Path]) -> bool:
     """Whether ``path``, symlinks resolved, lies under one of ``roots`` (also resolved)."""
     real = Path(os.path.realpath(path))
     for root in roots:
-        base = Path(os.path.realpath(root))
-        if real == base or base in real.parents:
+        # A file given by name counts as its folder: a symlink given explicitly must not lead
+        # the write somewhere else.
+        folder = root if root.is_dir() and not root.is_symlink() else root.parent
+        base = Path(os.path.realpath(folder))
+        if base in real.parents:
             return True
     return False
 

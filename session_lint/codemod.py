@@ -1,0 +1,61 @@
+"""The rewrite of ``session-lint fix`` as a libcst codemod, for teams that drive codemods with
+``python -m libcst.tool codemod -x session_lint.codemod.FixHeldSessions PATH``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import ClassVar, Dict
+
+import libcst as cst
+from libcst.codemod import Codemod, CodemodContext, SkipFile
+
+from session_lint import settings as settings_mod
+from session_lint.analysis import ParseFailure, analyze
+from session_lint.fix import Status, fix_source
+from session_lint.fix_runner import resolve_factories
+from session_lint.modules import project_root
+from session_lint.project import Project
+
+
+class FixHeldSessions(Codemod):
+    DESCRIPTION: str = "Rewrite FastAPI handlers that hold their session across a slow await (session-lint SL101/SL102)."
+
+    # One project index per project root and process, shared by the files it codemods.
+    projects: ClassVar[Dict[Path, Project]] = {}
+
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+        super().__init__(context)
+        self.unsafe_fixes = unsafe_fixes
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("--unsafe-fixes", action="store_true", default=False,
+                                help="Also apply fixes where an ORM object escapes the new session.")
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        filename = self.context.filename
+        if not filename:
+            raise SkipFile("session-lint needs the file's path to resolve its imports")
+        path = Path(filename)
+        root = project_root(path)
+        settings = settings_mod.load(settings_mod.find_config(root))
+        if root not in self.projects:
+            self.projects[root] = Project(settings, [root])
+        project = self.projects[root]
+        data = tree.bytes
+        try:
+            findings = analyze(data, path, settings, project)
+            index = project.index(data, path)
+        except ParseFailure as failure:
+            raise SkipFile(failure.message) from None
+        factories = resolve_factories(index, findings, settings, project)
+        result = fix_source(data, findings, index, factories, self.unsafe_fixes)
+        for outcome in result.outcomes:
+            if outcome.status is Status.REFUSED:
+                self.warn(f"line {outcome.line}: refused {outcome.function}: {outcome.reason}")
+            elif outcome.status is Status.UNSAFE:
+                self.warn(f"line {outcome.line}: unsafe fix not applied to {outcome.function}: {outcome.reason}")
+        if result.source is None:
+            raise SkipFile("nothing to fix")
+        return cst.parse_module(result.source)
