@@ -841,8 +841,11 @@ def apply_plans(module: cst.Module, plans: Sequence[Plan]) -> cst.Module:
 
 
 def _add_import(module: cst.Module, mod: str, name: str) -> cst.Module:
-    """``from mod import name``: merged into an existing ``from mod import ...`` when there is
-    one (in sorted position when its names are sorted), else a new line after the last import."""
+    """``from mod import name``: nothing when the module already binds ``name``; else merged
+    into an existing ``from mod import ...`` (in sorted position when its names are sorted); else
+    a new line after the last import."""
+    if name in _top_level_bindings(module):
+        return module
     body = list(module.body)
     for i, stmt in enumerate(body):
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -881,6 +884,25 @@ def _add_import(module: cst.Module, mod: str, name: str) -> cst.Module:
     new = cst.SimpleStatementLine(body=[cst.ImportFrom(module=_dotted_expr(mod), names=[cst.ImportAlias(name=cst.Name(name))])])
     body.insert(last_import + 1, new)
     return module.with_changes(body=body)
+
+
+def _top_level_bindings(module: cst.Module) -> Set[str]:
+    bound: Set[str] = set()
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        target = alias.asname.name if alias.asname is not None else alias.name
+                        text = dotted(target)
+                        if text:
+                            bound.add(text.split(".")[0])
+                elif isinstance(small, cst.Assign):
+                    for t in small.targets:
+                        bound.update(_target_names(t.target))
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            bound.add(stmt.name.value)
+    return bound
 
 
 def _dotted_expr(text: str) -> Union[cst.Name, cst.Attribute]:

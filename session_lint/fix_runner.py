@@ -73,6 +73,19 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
                                      value.is_async or "async" in name.lower()))
             elif name in facts.function_names or name in facts.imports:
                 found.append(Factory(where, name, True, "async" in name.lower()))
+    # The modules the factories found so far come from may define better ones
+    # (``fresh_db_session`` next to ``SessionLocal`` in ``mcpgateway.db``).
+    for origin in dict.fromkeys(f.module for f in list(found) if f.module):
+        facts = project.facts(origin)
+        if facts is None:
+            continue
+        for name in settings.session_factories:
+            value = facts.globals.get(name)
+            if value is not None and value.kind == "factory":
+                found.append(Factory(origin, name, value.qual.startswith("contextlib."),
+                                     value.is_async or "async" in name.lower()))
+            elif name in facts.function_names:
+                found.append(Factory(origin, name, True, "async" in name.lower()))
     for name in settings.session_factories:
         if name in index.imports:
             value = project.value(index.imports[name])
