@@ -4,6 +4,9 @@ handler's entry state and each function that makes its own session."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
+import re
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union
 
@@ -11,7 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from session_lint import ir
-from session_lint.findings import Finding, suppressed
+from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
@@ -86,7 +89,8 @@ def analyze(
     try:
         index = project.index(raw, path)
     except ParseFailure as failure:
-        return [Finding(shown, failure.line, failure.col, "SL001", failure.message)] if settings.enabled("SL001") else []
+        found = Finding(shown, failure.line, failure.col, "SL001", failure.message)
+        return [dataclasses.replace(found, fingerprint=fingerprint(found, failure.message))] if settings.enabled("SL001") else []
     checker = Checker(index, project)
     findings = checker.findings(shown)
     if unresolved is not None:
@@ -100,7 +104,8 @@ def analyze(
             continue
         if apply_noqa and 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code):
             continue
-        kept.append(finding)
+        line_text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+        kept.append(dataclasses.replace(finding, fingerprint=fingerprint(finding, line_text)))
     return sorted(set(kept))
 
 
@@ -247,6 +252,8 @@ def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> Lis
                 chain=hold.chain,
                 opened_by=hold.site.what,
                 function_line=fn.pos.line,
+                end_line=hold.pos.end_line,
+                end_col=hold.pos.end_col,
             )
         )
     return out

@@ -20,7 +20,7 @@ from session_lint import __version__
 from session_lint.module_index import ModuleIndex
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 2
+FORMAT = 3
 
 
 def digest(data: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple
@@ -9,10 +10,11 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 import click
 
 from session_lint import __version__
-from session_lint.output import FORMATS, render
+from session_lint.output import FORMATS, WITH_FIX_STATUS, render
 from session_lint.rules import BY_CODE, RULES
+from session_lint import baseline as baseline_mod
 from session_lint.fix import Status
-from session_lint.fix_runner import fix_paths
+from session_lint.fix_runner import fix_paths, with_fix_status
 from session_lint.runner import DEFAULT_CACHE_DIR, check_paths
 from session_lint import settings as settings_mod
 from session_lint.settings import ConfigError, Settings
@@ -46,6 +48,21 @@ def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Tupl
     return settings_mod.apply(base, values, "command line")
 
 
+def _progress_reporter():
+    """A progress line on a terminal; nothing when stderr is piped or in CI."""
+    stream = sys.stderr
+    if not stream.isatty() or os.environ.get("CI"):
+        return None
+
+    def report(done: int, total: int) -> None:
+        if total >= 20 and (done % 10 == 0 or done == total):
+            end = "\n" if done == total else ""
+            stream.write(f"\rsession-lint: {done}/{total} files{end}")
+            stream.flush()
+
+    return report
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="session-lint")
 def main() -> None:
@@ -62,9 +79,11 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Read and lower every module anew.")
 @click.option("--explain-unresolved", is_flag=True,
               help="Also list (on stderr) awaited calls made while a session was open that could not be followed.")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this file.")
+@click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
 @_setting_options
 def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], cache_dir: str,
-          no_cache: bool, explain_unresolved: bool, **flags) -> None:
+          no_cache: bool, explain_unresolved: bool, baseline: Optional[str], write_baseline: bool, **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder)."""
     paths = paths or (".",)
     try:
@@ -72,7 +91,30 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
     except ConfigError as exc:
         click.echo(f"session-lint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir))
+    if write_baseline and not baseline:
+        click.echo("session-lint: error: --write-baseline needs --baseline FILE", err=True)
+        sys.exit(EXIT_ERROR)
+    known = None
+    if baseline and not write_baseline and Path(baseline).exists():
+        try:
+            known = baseline_mod.read(Path(baseline))
+        except baseline_mod.BaselineError as exc:
+            click.echo(f"session-lint: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+    holder: dict = {}
+    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir), keep_project=holder,
+                         progress=_progress_reporter())
+    if write_baseline:
+        baseline_mod.write(Path(baseline), result.findings)
+        click.echo(f"session-lint: recorded {len(result.findings)} finding(s) in {baseline}", err=True)
+        sys.exit(EXIT_CLEAN)
+    if known is not None:
+        result.findings, gone = baseline_mod.new_findings(result.findings, known)
+        if gone:
+            click.echo(f"session-lint: {gone} baseline finding(s) no longer occur; --write-baseline drops them",
+                       err=True)
+    if fmt in WITH_FIX_STATUS:
+        result.findings = with_fix_status(result.findings, settings, holder["project"])
     out = render(result.findings, fmt)
     if out:
         click.echo(out, nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Tuple
@@ -21,9 +22,24 @@ class Finding:
     # and the line of the function the finding is in: what ``fix`` needs to plan a rewrite.
     opened_by: str = field(default="", compare=False)
     function_line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
+    end_col: int = field(default=0, compare=False)
+    # Stable across unrelated edits and line shifts (file, function, code, the reported line's
+    # text): what a baseline matches on.
+    fingerprint: str = field(default="", compare=False)
+    # For SL101/SL102 when asked: "safe", "unsafe: why" or "refused: why".
+    fix: str = field(default="", compare=False)
 
     def text(self) -> str:
         return f"{self.path}:{self.line}:{self.col + 1}: {self.code} {self.message}"
+
+
+def fingerprint(finding: Finding, line_text: str) -> str:
+    """What identifies a finding across edits: its file, function, code and the normalised text
+    of the reported line (not the line number)."""
+    text = re.sub(r"\s+", " ", line_text.split("#", 1)[0]).strip()
+    raw = "|".join((finding.path.replace("\\", "/"), finding.function, finding.code, text))
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 # The same comment flake8 reads: ``# noqa`` or ``# noqa: SL101,SL102`` (also ``# NOQA:SL101``).

@@ -96,6 +96,36 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
     return found
 
 
+def with_fix_status(findings: Sequence[Finding], settings: Settings, project: Project) -> List[Finding]:
+    """``findings`` with ``fix`` filled in for SL101/SL102: what ``session-lint fix`` would do
+    (planned, nothing written)."""
+    import dataclasses
+
+    by_path: Dict[str, List[Finding]] = {}
+    for f in findings:
+        if f.code in ("SL101", "SL102"):
+            by_path.setdefault(f.path, []).append(f)
+    status: Dict[Tuple[str, str, int], str] = {}
+    for shown, group in by_path.items():
+        path = Path(shown)
+        try:
+            data = path.read_bytes()
+            index = project.index(data, path)
+            planned = fix_source(data, group, index, resolve_factories(index, group, settings, project), False)
+        except Exception as exc:  # noqa: BLE001 - a status we cannot compute is reported as such
+            for f in group:
+                status[(shown, f.function, f.function_line)] = f"refused: cannot plan ({type(exc).__name__})"
+            continue
+        for o in planned.outcomes:
+            text = {Status.FIXED: "safe", Status.UNSAFE: f"unsafe: {o.reason}", Status.REFUSED: f"refused: {o.reason}"}[o.status]
+            status[(shown, o.function, o.line)] = text
+    out = []
+    for f in findings:
+        key = (f.path, f.function, f.function_line)
+        out.append(dataclasses.replace(f, fix=status[key]) if key in status else f)
+    return out
+
+
 def fix_paths(
     paths: Sequence[str],
     settings: Settings,

@@ -14,10 +14,13 @@ from typing import Optional, Tuple, Union
 
 @dataclass(frozen=True)
 class Pos:
-    """A source position: 1-based line, 0-based column (as ``ast`` reports them)."""
+    """A source position: 1-based line, 0-based column (as ``ast`` reports them), and where
+    the node ends (for SARIF and JSON output)."""
 
     line: int
     col: int
+    end_line: int = 0
+    end_col: int = 0
 
 
 # ---------------------------------------------------------------- events (leaves)

@@ -52,8 +52,8 @@ class ModuleLowerer:
         self._queue: List[Tuple[str, cst.FunctionDef, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = []
 
     def pos(self, node: cst.CSTNode) -> ir.Pos:
-        start = self.positions[node].start
-        return ir.Pos(start.line, start.column)
+        rng = self.positions[node]
+        return ir.Pos(rng.start.line, rng.start.column, rng.end.line, rng.end.column)
 
     def lower_all(self) -> LoweredModule:
         for name, node in self.scan.functions.items():

@@ -3,17 +3,18 @@ stop the others."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from session_lint.analysis import analyze
 from session_lint.project import Project
 from session_lint.discovery import discover
 from session_lint.cache import Cache
-from session_lint.findings import Finding
+from session_lint.findings import Finding, fingerprint
 from session_lint.settings import Settings
 
 
@@ -39,6 +40,7 @@ def check_paths(
     excludes: Sequence[str] = (),
     cache_dir: Optional[Path] = None,
     keep_project: Optional[dict] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> RunResult:
     result = RunResult()
     roots = [Path(p) for p in paths]
@@ -46,7 +48,10 @@ def check_paths(
     project = Project(settings, roots, cache)
     if keep_project is not None:
         keep_project["project"] = project  # ``fix`` reuses the index the check built
-    for path, problem in discover(paths, excludes):
+    files = list(discover(paths, excludes))
+    for number, (path, problem) in enumerate(files, start=1):
+        if progress is not None:
+            progress(number, len(files))
         shown = str(path)
         result.files += 1
         if problem:
@@ -68,7 +73,9 @@ def check_paths(
             where = traceback.extract_tb(exc.__traceback__)[-1]
             detail = f"{type(exc).__name__}: {exc} ({os.path.basename(where.filename)}:{where.lineno})"
             result.findings.append(Finding(shown, 1, 0, "SL000", f"internal error, file skipped: {detail}"))
-    result.findings.sort()
+    result.findings = sorted(
+        f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message)) for f in result.findings
+    )
     result.prepared = project.prepared
     result.cache_hits = cache.hits if cache is not None else 0
     return result

@@ -88,24 +88,31 @@ def test_select_and_ignore(tmp_path: Path):
 def test_json_format(tmp_path: Path):
     (tmp_path / "held.py").write_text(HELD)
     result = run(["check", "--format", "json", "held.py"], tmp_path)
-    assert json.loads(result.output) == [
-        {
-            "code": "SL101",
-            "message": "slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)",
-            "path": "held.py",
-            "line": 12,
-            "column": 12,
-            "function": "handler",
-            "session": "db",
-            "chain": ["httpx.AsyncClient.get"],
-        }
-    ]
+    [finding] = json.loads(result.output)
+    fingerprint = finding.pop("fingerprint")
+    assert len(fingerprint) == 20
+    assert finding == {
+        "code": "SL101",
+        "message": "slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)",
+        "path": "held.py",
+        "line": 12,
+        "column": 12,
+        "end_line": 12,
+        "end_column": 38,
+        "function": "handler",
+        "session": "db",
+        "chain": ["httpx.AsyncClient.get"],
+        "fix": "refused: no short-lived session factory found next to the dependency; set fix-factory",
+    }
 
 
 def test_github_format(tmp_path: Path):
     (tmp_path / "held.py").write_text(HELD)
     result = run(["check", "--format", "github", "held.py"], tmp_path)
-    assert result.output.startswith("::error file=held.py,line=12,col=12,title=SL101::SL101 slow await")
+    assert result.output == (
+        "::error file=held.py,line=12,col=12,endLine=12,title=SL101 session-held-across-slow-await"
+        "::SL101 slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)\n"
+    )
 
 
 def test_unparsable_and_unreadable_files_do_not_stop_the_run(tmp_path: Path):
