@@ -71,6 +71,10 @@ class Cache:
 
     def _store(self, path: Path, value) -> None:
         try:
+            if not self.folder.exists():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                # Like .ruff_cache: the folder ignores itself, so it never shows in git status.
+                (self.folder / ".gitignore").write_text("# Created by session-lint.\n*\n", encoding="utf-8")
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
             try:

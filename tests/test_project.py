@@ -132,3 +132,10 @@ def test_interface_digest_ignores_bodies_and_sees_signatures():
         base.replace("timeout: int = 3", "timeout: int = 4"),
     ):
         assert interface_digest(cst.parse_module(changed)) != digest
+
+
+def test_cache_folder_ignores_itself(tmp_path: Path, monkeypatch):
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    check_paths(["app"], Settings(), cache_dir=root / ".session-lint-cache")
+    assert (root / ".session-lint-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
