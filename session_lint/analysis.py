@@ -37,7 +37,50 @@ class ParseFailure(Exception):
         self.message = message
 
 
+# Deeper syntax trees are refused before libcst sees them: its native parser overflows its
+# stack (a segmentation fault, not an exception) on a few thousand nested brackets.
+MAX_DEPTH = 300
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _depth(tree: ast.AST, limit: int) -> int:
+    """The depth of ``tree``, counted without recursion, stopping past ``limit``."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return deepest
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def precheck(data: Union[bytes, str]) -> None:
+    """CPython's parser first: it is fast, reports syntax errors precisely, and never crashes
+    the process; libcst only sees what it accepted, of a depth libcst can take."""
+    try:
+        tree = compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        line = syntax.lineno or 1
+        col = max((syntax.offset or 1) - 1, 0)
+        what = "cannot decode" if any(w in str(syntax.msg) for w in ("encoding", "codec", "decode")) else "cannot parse"
+        raise ParseFailure(line, col, f"{what}: {syntax.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise ParseFailure(1, 0, f"cannot parse: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
+    depth = _depth(tree, MAX_DEPTH)
+    if depth > MAX_DEPTH:
+        raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
+
+
 def parse(data: Union[bytes, str]) -> cst.Module:
+    precheck(data)
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -86,6 +129,13 @@ def analyze(
     shown = display_path if display_path is not None else str(path)
     project = project or Project(settings)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    limit = settings.max_file_size_kb * 1024
+    if len(raw) > limit:
+        if not settings.enabled("SL003"):
+            return []
+        found = Finding(shown, 1, 0, "SL003", f"not analyzed: {len(raw) / 1024 / 1024:.1f} MB is more than "
+                                              f"max-file-size-kb ({settings.max_file_size_kb} KB)")
+        return [dataclasses.replace(found, fingerprint=fingerprint(found, "SL003"))]
     try:
         index = project.index(raw, path)
     except ParseFailure as failure:

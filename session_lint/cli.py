@@ -24,6 +24,9 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def _setting_options(func):
     """One ``--key`` and ``--extend-key`` option per configuration key, comma-separated."""
+    for key in reversed(settings_mod.NUMBER_KEYS):
+        func = click.option(f"--{key}", key.replace("-", "_"), default=None, metavar="NUMBER",
+                            help=f"Set {key}.")(func)
     for key in reversed(settings_mod.LIST_KEYS):
         func = click.option(f"--extend-{key}", f"extend_{key.replace('-', '_')}", multiple=True, metavar="LIST",
                             help=f"Add to {key}.")(func)
@@ -43,7 +46,11 @@ def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Tupl
     base = settings_mod.load(path)
     values = {}
     for name, given in flags.items():
-        if given:
+        if given is None or given == ():
+            continue
+        if name.replace("_", "-") in settings_mod.NUMBER_KEYS:
+            values[name.replace("_", "-")] = given
+        else:
             values[name.replace("_", "-")] = [part for item in given for part in item.split(",") if part.strip()]
     return settings_mod.apply(base, values, "command line")
 

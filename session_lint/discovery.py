@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Iterable, Iterator, List, Sequence, Tuple
@@ -19,19 +20,27 @@ def discover(paths: Sequence[str], excludes: Iterable[str] = ()) -> Iterator[Tup
     seen = set()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path, patterns):
-                key = os.path.normcase(os.path.abspath(file))
-                if key not in seen:
-                    seen.add(key)
-                    yield file, ""
-        elif path.exists():
-            key = os.path.normcase(os.path.abspath(path))
-            if key not in seen:
-                seen.add(key)
-                yield path, ""
-        else:
-            yield path, "no such file or directory" if not path.is_symlink() else "broken symlink"
+        candidates = _walk(path, patterns) if path.is_dir() else [path]
+        for file in candidates:
+            key = os.path.normcase(os.path.abspath(file))
+            if key in seen:
+                continue
+            seen.add(key)
+            yield file, _problem(file)
+
+
+def _problem(path: Path) -> str:
+    """Why ``path`` cannot be read as a source file, or "": only regular files are read, so
+    a FIFO named ``x.py`` cannot block the run and a device cannot feed it forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "broken symlink" if os.path.islink(path) else "no such file or directory"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    return ""
 
 
 def _walk(root: Path, patterns: Tuple[str, ...]) -> List[Path]:

@@ -134,6 +134,9 @@ class Project:
                 if key in self._failed:
                     return None
                 try:
+                    if path.stat().st_size > self.settings.max_file_size_kb * 1024:
+                        self._failed.add(key)
+                        return None
                     known = self.index(path.read_bytes(), path)
                 except (ParseFailure, OSError, RecursionError):
                     self._failed.add(key)

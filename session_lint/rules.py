@@ -66,6 +66,28 @@ RULES: Tuple[Rule, ...] = (
         fix="Make the file readable, or exclude it. There is no automatic fix.",
     ),
     Rule(
+        code="SL003",
+        name="file-too-large",
+        summary="a file larger than max-file-size-kb, not analyzed",
+        what="Reports a file larger than `max-file-size-kb` (default 4096 KB) instead of analyzing it, and goes on with "
+        "the others.",
+        why="Generated or data files of many megabytes take minutes and gigabytes to parse and hold no handlers; a "
+        "pre-commit hook must not stall on one. The report says the file was skipped, so a held session in it "
+        "cannot go unnoticed silently.",
+        example="$ session-lint check fixtures/huge_generated_table.py",
+        fix="Exclude the file (`--exclude`), or raise `max-file-size-kb`.",
+    ),
+    Rule(
+        code="SL004",
+        name="file-timeout",
+        summary="a file whose analysis took longer than file-timeout-seconds, skipped",
+        what="Reports a file whose analysis took longer than `file-timeout-seconds` (default 30) and skips it; the "
+        "run goes on.",
+        why="No single file may hang a lint run. The report says the file was not checked.",
+        example="$ session-lint check --file-timeout-seconds 5 src/",
+        fix="Raise `file-timeout-seconds`, or report the file: it is probably a performance bug in session-lint.",
+    ),
+    Rule(
         code="SL101",
         name="session-held-across-slow-await",
         summary="a handler's dependency session is open across a slow network await",

@@ -3,12 +3,15 @@ stop the others."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from session_lint.analysis import analyze
 from session_lint.project import Project
@@ -16,6 +19,33 @@ from session_lint.discovery import discover
 from session_lint.cache import Cache
 from session_lint.findings import Finding, fingerprint
 from session_lint.settings import Settings
+
+
+class FileTimeout(BaseException):
+    """Raised into a file's analysis when its time is up (a BaseException, so that no
+    ``except Exception`` on the way swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupts the enclosed code after ``seconds`` with :class:`FileTimeout`. Python code is
+    interrupted between bytecodes (a native parse runs to its end first, which the file-size
+    limit bounds). Only in the main thread of a platform with SIGALRM; elsewhere, no limit."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise FileTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # Relative to the folder the run starts in (the project root for the flake8 plugin).
@@ -65,9 +95,14 @@ def check_paths(
                 result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
             continue
         try:
-            result.findings.extend(
-                analyze(data, path, settings, project, display_path=shown, unresolved=result.unresolved)
-            )
+            with time_limit(settings.file_timeout_seconds):
+                result.findings.extend(
+                    analyze(data, path, settings, project, display_path=shown, unresolved=result.unresolved)
+                )
+        except FileTimeout:
+            if settings.enabled("SL004"):
+                result.findings.append(Finding(shown, 1, 0, "SL004", f"not analyzed: took longer than "
+                                                                     f"file-timeout-seconds ({settings.file_timeout_seconds:g} s)"))
         except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
             result.internal_errors += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]

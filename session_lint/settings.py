@@ -56,6 +56,11 @@ class Settings:
     # ``fix``: the short-lived session factory to use, as ``module.name``; by default the first
     # configured factory the dependency's own module defines.
     fix_factory: Tuple[str, ...] = ()
+    # A file larger than this is reported (SL003) and not analysed: parsing 20 MB of literals
+    # takes minutes and holds gigabytes.
+    max_file_size_kb: int = 4096
+    # A file whose analysis takes longer is reported (SL004) and skipped.
+    file_timeout_seconds: float = 30.0
 
     def fingerprint(self) -> str:
         """A stable digest of every setting, for cache keys."""
@@ -68,8 +73,9 @@ class Settings:
         return not any(code.startswith(i) for i in self.ignore)
 
 
-LIST_KEYS = tuple(f.name.replace("_", "-") for f in dataclasses.fields(Settings))
-KNOWN_KEYS = frozenset(LIST_KEYS) | frozenset(f"extend-{k}" for k in LIST_KEYS)
+LIST_KEYS = tuple(f.name.replace("_", "-") for f in dataclasses.fields(Settings) if f.type in ("Tuple[str, ...]",))
+NUMBER_KEYS = tuple(f.name.replace("_", "-") for f in dataclasses.fields(Settings) if f.type in ("int", "float"))
+KNOWN_KEYS = frozenset(LIST_KEYS) | frozenset(f"extend-{k}" for k in LIST_KEYS) | frozenset(NUMBER_KEYS)
 
 
 def apply(settings: Settings, values: Mapping[str, Any], source: str) -> Settings:
@@ -80,7 +86,10 @@ def apply(settings: Settings, values: Mapping[str, Any], source: str) -> Setting
     for key, value in values.items():
         norm = key.replace("_", "-")
         if norm not in KNOWN_KEYS:
-            raise ConfigError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(LIST_KEYS))})")
+            raise ConfigError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(LIST_KEYS + NUMBER_KEYS))})")
+        if norm in NUMBER_KEYS:
+            changes[norm.replace("-", "_")] = _as_number(value, source, key)  # type: ignore[assignment]
+            continue
         items = _as_list(value, source, key)
         if norm.startswith("extend-"):
             extends[norm[len("extend-"):].replace("-", "_")] = items
@@ -90,6 +99,18 @@ def apply(settings: Settings, values: Mapping[str, Any], source: str) -> Setting
     for name, items in extends.items():
         result = dataclasses.replace(result, **{name: tuple(getattr(result, name)) + items})
     return result
+
+
+def _as_number(value: Any, source: str, key: str) -> float:
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number <= 0:
+        raise ConfigError(f"{source}: key '{key}' must be a positive number, got {value!r}")
+    return int(number) if number.is_integer() and key.replace("_", "-") == "max-file-size-kb" else number
 
 
 def _as_list(value: Any, source: str, key: str) -> Tuple[str, ...]:

@@ -1,0 +1,134 @@
+"""SPEC section 6: no input may crash or hang the tool, make it import or run what it reads, or
+make ``fix`` lose a byte. The committed corpus is tests/fixtures/hostile; inputs that cannot be
+committed (20 MB, deep nesting, a FIFO, symlink loops, a folder named like a module) are made
+here."""
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import libcst as cst
+from click.testing import CliRunner
+
+from conftest import FIXTURES, compare_golden
+from session_lint import analysis
+from session_lint.cli import main
+
+HOSTILE = FIXTURES / "hostile"
+REPO = Path(__file__).parents[1]
+
+
+def build_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    shutil.copytree(HOSTILE, corpus, ignore=shutil.ignore_patterns("expected.txt"))
+    line = "ROW_%d = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]\n"
+    with (corpus / "huge_20mb.py").open("w") as fh:
+        n = 0
+        while fh.tell() < 20 * 1024 * 1024:
+            fh.write(line % n)
+            n += 1
+    (corpus / "deep_brackets.py").write_text("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (corpus / "deep_unary.py").write_text("x = " + "-" * 5000 + "1\n")
+    (corpus / "deep_calls.py").write_text("x = " + "f(" * 250 + ")" * 250 + "\n")
+    (corpus / "folder_named.py").mkdir()
+    (corpus / "loop").mkdir()
+    (corpus / "loop" / "self").symlink_to(corpus / "loop")
+    (corpus / "dangling.py").symlink_to(corpus / "nowhere.py")
+    os.mkfifo(corpus / "pipe.py")
+    return corpus
+
+
+def snapshot(root: Path) -> dict:
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def test_check_reports_what_it_cannot_read_and_still_finds_the_rest(tmp_path, monkeypatch):
+    corpus = build_corpus(tmp_path)
+    monkeypatch.chdir(corpus)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    elapsed = time.monotonic() - started
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    compare_golden(HOSTILE / "expected.txt", result.output)
+    assert "real_finding.py:14:12: SL101" in result.output
+    assert not (corpus / "EXECUTED").exists()
+    assert elapsed < 60, "the size guard must keep the 20 MB file from being parsed"
+
+
+def test_fix_leaves_every_hostile_file_byte_identical(tmp_path, monkeypatch):
+    corpus = build_corpus(tmp_path)
+    before = snapshot(corpus)
+    monkeypatch.chdir(corpus)
+    CliRunner().invoke(main, ["fix", "--no-cache", "."])
+    CliRunner().invoke(main, ["fix", "--no-cache", "--unsafe-fixes", "."])
+    after = snapshot(corpus)
+    after.pop(".session-lint-cache/.gitignore", None)
+    assert after == before
+    assert not (corpus / "EXECUTED").exists()
+
+
+def test_a_file_that_takes_too_long_is_reported_and_skipped(tmp_path, monkeypatch):
+    (tmp_path / "slow.py").write_text("x = 1\n")
+    (tmp_path / "fast.py").write_text("y = 2\n")
+    real_prepare = analysis.prepare
+
+    def slow_prepare(data, path, settings, project):
+        if Path(path).name == "slow.py":
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # pure Python, interruptible
+                pass
+        return real_prepare(data, path, settings, project)
+
+    monkeypatch.setattr(analysis, "prepare", slow_prepare)
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--file-timeout-seconds", "0.5", "."])
+    assert time.monotonic() - started < 10
+    assert result.output == "slow.py:1:1: SL004 not analyzed: took longer than file-timeout-seconds (0.5 s)\n"
+    assert result.exit_code == 1
+
+
+HANDLER = (FIXTURES / "fix" / "cases" / "spec_example.py").read_text()
+
+
+def test_killed_fix_leaves_each_file_old_or_new(tmp_path):
+    """SIGKILL a fix run at random moments: every file is either the original or the complete
+    rewrite, never half written."""
+    shutil.copytree(FIXTURES / "fix" / "app", tmp_path / "app")
+    originals = {}
+    for n in range(60):
+        path = tmp_path / f"handler_{n:02d}.py"
+        path.write_text(HANDLER)
+        originals[path] = HANDLER
+    fixed_text = (FIXTURES / "fix" / "cases" / "spec_example.fixed.py").read_text()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    rng = random.Random(7)
+    kills = 0
+    for attempt in range(6):
+        proc = subprocess.Popen([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.3, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        for path in originals:
+            text = path.read_text()
+            assert text in (HANDLER, fixed_text), f"{path.name} is half written after a kill"
+            cst.parse_module(text)
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".handler_")], "temporary file left behind"
+        if all(path.read_text() == fixed_text for path in originals):
+            break
+    assert kills >= 1, "no run was interrupted; the test proved nothing"
