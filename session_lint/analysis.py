@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import hashlib
 import re
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union
 
@@ -64,7 +65,9 @@ def precheck(data: Union[bytes, str]) -> None:
     """CPython's parser first: it is fast, reports syntax errors precisely, and never crashes
     the process; libcst only sees what it accepted, of a depth libcst can take."""
     try:
-        tree = compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the analyzed code's SyntaxWarnings are not ours to print
+            tree = compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as syntax:
         line = syntax.lineno or 1
         col = max((syntax.offset or 1) - 1, 0)

@@ -143,6 +143,8 @@ def fix_paths(
     for f in check.findings:
         by_path.setdefault(f.path, []).append(f)
     roots = [Path(p) for p in paths]
+    if not diff:
+        clear_stale_temporaries(paths, excludes)
     for shown, findings in sorted(by_path.items()):
         if not any(f.code in ("SL101", "SL102") for f in findings):
             continue
@@ -181,6 +183,21 @@ def fix_paths(
             report.error = f"not written: {exc}"
             report.changed = False
     return result
+
+
+def clear_stale_temporaries(paths: Sequence[str], excludes: Sequence[str] = ()) -> None:
+    """Removes the temporary files a killed ``fix`` left beside the files it was rewriting
+    (``.name.py.XXXX.session-lint``; the files themselves are intact, old or new)."""
+    from session_lint.discovery import discover
+
+    folders = {path.parent for path, problem in discover(paths, excludes)}
+    for folder in folders:
+        for stale in folder.glob(".*.session-lint"):
+            try:
+                if stale.is_file() and not stale.is_symlink():
+                    stale.unlink()
+            except OSError:
+                pass
 
 
 def _verify(source: bytes) -> str:

@@ -14,6 +14,7 @@ from session_lint.module_scan import Val
 from session_lint.modules import ModuleLocator, import_root, module_name
 from session_lint.settings import Settings
 from session_lint.summaries import Summaries
+from session_lint.time_limit import FileTimeout, time_limit
 
 _HOPS = 6  # re-exports and instance aliases followed before giving up
 
@@ -32,6 +33,7 @@ class Project:
         self._interfaces: Dict[str, Optional[str]] = {}
         self._in_progress: Set[Path] = set()
         self._failed: Set[Path] = set()
+        self._timed_out: Set[Path] = set()
         self._missing_modules: Set[str] = set()
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
@@ -79,11 +81,17 @@ class Project:
         content_hash = digest(data)
         name, _ = module_name(path)
         index = self.cache.get(content_hash, name, self.interface) if self.cache else None
+        if key in self._timed_out:
+            raise FileTimeout()
         if index is None:
             self._in_progress.add(key)
             self._reading.append({})
             try:
-                index = prepare(data, path, self.settings, self)
+                with time_limit(self.settings.file_timeout_seconds):
+                    index = prepare(data, path, self.settings, self)
+            except FileTimeout:
+                self._timed_out.add(key)
+                raise
             finally:
                 deps = self._reading.pop()
                 self._in_progress.discard(key)
@@ -138,7 +146,9 @@ class Project:
                         self._failed.add(key)
                         return None
                     known = self.index(path.read_bytes(), path)
-                except (ParseFailure, OSError, RecursionError):
+                except (ParseFailure, OSError, RecursionError, FileTimeout):
+                    # A module that cannot be read in time is "not available" to its importers;
+                    # it is reported (SL004) when the run reaches it as a file of its own.
                     self._failed.add(key)
                     return None
         if self._reading:

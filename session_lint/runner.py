@@ -3,15 +3,12 @@ stop the others."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import signal
-import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from session_lint.analysis import analyze
 from session_lint.project import Project
@@ -19,33 +16,7 @@ from session_lint.discovery import discover
 from session_lint.cache import Cache
 from session_lint.findings import Finding, fingerprint
 from session_lint.settings import Settings
-
-
-class FileTimeout(BaseException):
-    """Raised into a file's analysis when its time is up (a BaseException, so that no
-    ``except Exception`` on the way swallows it)."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupts the enclosed code after ``seconds`` with :class:`FileTimeout`. Python code is
-    interrupted between bytecodes (a native parse runs to its end first, which the file-size
-    limit bounds). Only in the main thread of a platform with SIGALRM; elsewhere, no limit."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or seconds <= 0:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise FileTimeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+from session_lint.time_limit import FileTimeout, time_limit
 
 
 # Relative to the folder the run starts in (the project root for the flake8 plugin).

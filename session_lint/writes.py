@@ -4,6 +4,7 @@ the run was given."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import stat
@@ -39,6 +40,13 @@ def write_atomically(path: Path, data: bytes, expected_original: bytes) -> None:
     if hashlib.sha256(current).digest() != hashlib.sha256(expected_original).digest():
         raise WriteRefused("it changed on disk since it was read")
     mode = stat.S_IMODE(real.stat().st_mode)
+    # A run killed between writing its temporary file and renaming it leaves the temporary file
+    # (the real one is intact, old or new); the next write to that file clears them.
+    for stale in real.parent.glob(f".{glob.escape(real.name)}.*.session-lint"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
     fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".session-lint")
     try:
         with os.fdopen(fd, "wb") as fh:
