@@ -7,6 +7,7 @@ from pathlib import Path
 
 import hypothesmith
 import libcst as cst
+import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import FIXTURES
@@ -19,6 +20,7 @@ from session_lint.settings import Settings
 SETTINGS = Settings()
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_check_never_crashes_on_generated_programs(source):
