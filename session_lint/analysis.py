@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
-import re
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union

@@ -10,14 +10,13 @@ see half an entry; a corrupt or foreign entry is treated as missing.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
 from session_lint import __version__
 from session_lint.module_index import ModuleIndex
+from session_lint.writes import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
 FORMAT = 3
@@ -76,16 +75,6 @@ class Cache:
                 # Like .ruff_cache: the folder ignores itself, so it never shows in git status.
                 (self.folder / ".gitignore").write_text("# Created by session-lint.\n*\n", encoding="utf-8")
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            replace_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), suffix=".pickle")
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import click
 
@@ -70,6 +70,14 @@ def _progress_reporter():
     return report
 
 
+def _settings_or_exit(config: Optional[str], paths: Sequence[str], flags) -> Settings:
+    try:
+        return _settings(config, paths, flags)
+    except ConfigError as exc:
+        click.echo(f"session-lint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="session-lint")
 def main() -> None:
@@ -93,11 +101,7 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
           no_cache: bool, explain_unresolved: bool, baseline: Optional[str], write_baseline: bool, **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder)."""
     paths = paths or (".",)
-    try:
-        settings = _settings(config, paths, flags)
-    except ConfigError as exc:
-        click.echo(f"session-lint: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    settings = _settings_or_exit(config, paths, flags)
     if write_baseline and not baseline:
         click.echo("session-lint: error: --write-baseline needs --baseline FILE", err=True)
         sys.exit(EXIT_ERROR)
@@ -150,11 +154,7 @@ def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional
     """Rewrite handlers that hold their session across a slow await (SL101, SL102) into the
     short-lived-session pattern."""
     paths = paths or (".",)
-    try:
-        settings = _settings(config, paths, flags)
-    except ConfigError as exc:
-        click.echo(f"session-lint: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    settings = _settings_or_exit(config, paths, flags)
     result = fix_paths(paths, settings, unsafe_fixes=unsafe_fixes, diff=diff, excludes=exclude,
                        cache_dir=None if no_cache else Path(cache_dir))
     report = click.echo if not diff else (lambda text: click.echo(text, err=True))

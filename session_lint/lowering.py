@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from session_lint import ir
 from session_lint.module_scan import (

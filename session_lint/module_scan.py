@@ -4,7 +4,7 @@ factories and session-dependency aliases. The front end reads these to resolve n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Protocol, Tuple, Union
+from typing import Dict, List, Optional, Protocol, Tuple, Union
 
 import libcst as cst
 

@@ -5,7 +5,7 @@ of them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from session_lint import ir
 from session_lint.cache import Cache, digest
@@ -194,36 +194,35 @@ class Project:
             return self.return_type(facts.imports[name], hops - 1)
         return None
 
-    def value(self, qual: str, hops: int = _HOPS) -> Optional[Val]:
-        """What a module-level name of another module is bound to, when that is known (an
-        instance, ``http = httpx.AsyncClient()``, or a session factory), following re-exports."""
+    def _top_level(self, qual: str, found: Callable[[ModuleIndex, str], object], hops: int = _HOPS):
+        """``found(module, name)`` for the module-level name ``qual`` of another module, following
+        re-exports (``from .client import get_client`` in a package ``__init__``)."""
         if hops <= 0:
             return None
         facts, rest = self.split(qual, facts_only=True)
         if facts is None or len(rest) != 1:
             return None
         name = rest[0]
-        found = facts.globals.get(name)
-        if found is not None:
-            return found
+        result = found(facts, name)
+        if result is not None:
+            return result
         if name in facts.imports and facts.imports[name] != qual:
-            return self.value(facts.imports[name], hops - 1)
+            return self._top_level(facts.imports[name], found, hops - 1)
         return None
 
-    def alias_dependency(self, qual: str, hops: int = _HOPS) -> Optional[Tuple[str, Optional[str]]]:
+    def value(self, qual: str) -> Optional[Val]:
+        """What a module-level name of another module is bound to, when that is known (an
+        instance, ``http = httpx.AsyncClient()``, or a session factory)."""
+        return self._top_level(qual, lambda facts, name: facts.globals.get(name))
+
+    def alias_dependency(self, qual: str) -> Optional[Tuple[str, Optional[str]]]:
         """The dependency an ``Annotated`` alias of another module carries, and its key."""
-        if hops <= 0:
-            return None
-        facts, rest = self.split(qual, facts_only=True)
-        if facts is None or len(rest) != 1:
-            return None
-        name = rest[0]
-        if name in facts.dependency_aliases:
-            text = facts.dependency_aliases[name]
-            return text, facts.alias_key(text)
-        if name in facts.imports and facts.imports[name] != qual:
-            return self.alias_dependency(facts.imports[name], hops - 1)
-        return None
+
+        def found(facts: ModuleIndex, name: str):
+            text = facts.dependency_aliases.get(name)
+            return (text, facts.alias_key(text)) if text is not None else None
+
+        return self._top_level(qual, found)
 
     def function(self, key: str) -> Optional[ir.FunctionIR]:
         """The lowered function with global key ``key`` (``pkg.mod.Class.method``), following

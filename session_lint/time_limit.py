@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-import time
 from typing import Iterator
 
 

@@ -47,14 +47,23 @@ def write_atomically(path: Path, data: bytes, expected_original: bytes) -> None:
             stale.unlink()
         except OSError:
             pass
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".session-lint")
+    replace_atomically(real, data, mode, prefix=f".{real.name}.", suffix=".session-lint", sync=True)
+
+
+def replace_atomically(path: Path, data: bytes, mode=None, prefix: str = ".tmp-", suffix: str = "",
+                       sync: bool = False) -> None:
+    """Writes ``data`` to a temporary file beside ``path``, then renames it over ``path``: a
+    reader sees the old content or the new, never part of it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -3,7 +3,6 @@ cannot be read, and the rule documentation."""
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -55,20 +54,17 @@ def test_usage_error_exits_2(tmp_path: Path):
     assert run(["explain", "SL999"], tmp_path).exit_code == 2
 
 
-def test_unknown_config_key_is_an_error_naming_file_and_key(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text('[tool.session-lint]\nsession-dependancies = ["get_db"]\n')
+@pytest.mark.parametrize("config,message", [
+    ('[tool.session-lint]\nsession-dependancies = ["get_db"]\n', "pyproject.toml: unknown key 'session-dependancies'"),
+    ("[tool.session-lint]\nextra-sinks = 3\n", "key 'extra-sinks' must be a list of strings"),
+    ("[tool.session-lint]\nmax-file-size-kb = -1\n", "key 'max-file-size-kb' must be a positive number"),
+])
+def test_bad_configuration_is_an_error_naming_file_and_key(tmp_path: Path, config, message):
+    (tmp_path / "pyproject.toml").write_text(config)
     (tmp_path / "a.py").write_text(CLEAN)
     result = run(["check", "a.py"], tmp_path)
     assert result.exit_code == 2
-    assert "pyproject.toml: unknown key 'session-dependancies'" in result.output
-
-
-def test_bad_value_is_an_error(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[tool.session-lint]\nextra-sinks = 3\n")
-    (tmp_path / "a.py").write_text(CLEAN)
-    result = run(["check", "a.py"], tmp_path)
-    assert result.exit_code == 2
-    assert "key 'extra-sinks' must be a list of strings" in result.output
+    assert message in result.output
 
 
 def test_command_line_overrides_file(tmp_path: Path):

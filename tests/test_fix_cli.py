@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 from session_lint.cli import main
 from session_lint import fix_runner
-from session_lint.settings import Settings
 
 CASES = FIXTURES / "fix" / "cases"
 REPO = Path(__file__).parents[1]
