@@ -6,17 +6,24 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
 
 
+def _in_package(folder: Path) -> bool:
+    """Whether ``folder`` is part of a package: it has an ``__init__.py``, or it is a namespace
+    portion inside one (``mcpgateway/routers`` without one, inside ``mcpgateway``, still imports
+    as ``mcpgateway.routers``)."""
+    if folder.parent == folder:
+        return False
+    return (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
+
+
 def module_name(path: Path) -> Tuple[str, bool]:
     """The dotted name of the module at ``path`` and whether it is a package (``__init__.py``),
-    going up through folders that hold an ``__init__.py``."""
+    going up through the folders that are part of a package."""
     path = Path(path)
     is_package = path.name == "__init__.py"
     parts: List[str] = [] if is_package else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file():
+    folder = path.parent.resolve() if not path.parent.name else path.parent
+    while _in_package(folder) and folder.name:
         parts.append(folder.name)
-        if folder.parent == folder:
-            break
         folder = folder.parent
     return ".".join(reversed(parts)), is_package
 
@@ -24,7 +31,9 @@ def module_name(path: Path) -> Tuple[str, bool]:
 def import_root(path: Path) -> Path:
     """The folder a module at ``path`` is imported from (the parent of its top package)."""
     folder = Path(path).parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
+    if not folder.name:
+        folder = folder.resolve()
+    while _in_package(folder) and folder.name:
         folder = folder.parent
     return folder
 

@@ -139,3 +139,16 @@ def test_cache_folder_ignores_itself(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(root)
     check_paths(["app"], Settings(), cache_dir=root / ".session-lint-cache")
     assert (root / ".session-lint-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_one_file_of_a_namespace_subpackage_finds_the_same_chains(tmp_path: Path, monkeypatch):
+    # The gateway's mcpgateway/routers has no __init__.py: it is a namespace portion of the
+    # mcpgateway package, and checking one router alone (the pre-commit case) must still follow
+    # its imports into mcpgateway.services.
+    root = copy_shape(tmp_path)
+    (root / "app" / "routers" / "__init__.py").unlink()
+    monkeypatch.chdir(root)
+    alone = check_paths(["app/routers/tools.py"], Settings())
+    everything = check_paths(["app"], Settings())
+    assert [f.text() for f in alone.findings] == [f.text() for f in everything.findings]
+    assert len(alone.findings) == 6

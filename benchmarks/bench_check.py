@@ -1,0 +1,135 @@
+"""How fast is `session-lint check` on the real gateway, against the floor of merely parsing it?
+
+Downloads mcp-contextforge-gateway==1.0.7 from PyPI into a cache folder (never committed),
+unzips it, and measures in one run on this machine:
+
+  ast floor     parsing every file with the stdlib `ast` (one core)
+  libcst parse  parsing every file with `libcst.parse_module` (one core)
+  cold          `session-lint check --no-cache mcpgateway/`
+  warm          `session-lint check` again with the cache of a first run
+  one changed   the pre-commit case: one file's body edited, the rest cached
+  flake8        `flake8 --select SL mcpgateway/`
+and, with --scale, the cold run on the whole wheel replicated 4 times (does time grow linearly?).
+Peak memory is the largest resident set of any measured child process.
+
+    python benchmarks/bench_check.py [--quick] [--scale] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+VERSION = "1.0.7"
+TARGETS = {"cold": 3.0, "warm": 0.5, "flake8": 4.0}
+
+
+def fetch(cache: Path) -> Path:
+    src = cache / f"cf-{VERSION}" / "src"
+    if (src / "mcpgateway").is_dir():
+        return src
+    wheel_dir = cache / f"cf-{VERSION}"
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                    f"mcp-contextforge-gateway=={VERSION}", "-d", str(wheel_dir)], check=True)
+    wheel = next(wheel_dir.glob("*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(src)
+    return src
+
+
+def files_of(root: Path):
+    return sorted(p for p in root.rglob("*.py"))
+
+
+def time_parse(files, parse) -> float:
+    started = time.perf_counter()
+    for f in files:
+        try:
+            parse(f.read_bytes())
+        except Exception:  # noqa: BLE001 - a file that does not parse still costs its time
+            pass
+    return time.perf_counter() - started
+
+
+def run(cmd, cwd) -> tuple:
+    """(seconds, peak RSS in MB of this child, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    try:
+        peak = int(proc.stderr.strip().splitlines()[-1]) / 1024
+    except (ValueError, IndexError):
+        peak = float("nan")
+    return elapsed, peak, proc.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "session-lint-bench")
+    parser.add_argument("--quick", action="store_true", help="only mcpgateway/routers (a few seconds)")
+    parser.add_argument("--scale", action="store_true", help="also the 4x replicated tree")
+    args = parser.parse_args()
+    src = fetch(args.cache)
+    work = Path(tempfile.mkdtemp(prefix="session-lint-bench-"))
+    try:
+        shutil.copytree(src / "mcpgateway", work / "mcpgateway")
+        target = "mcpgateway/routers" if args.quick else "mcpgateway"
+        files = files_of(work / target)
+        size = sum(f.stat().st_size for f in files) / 1024 / 1024
+        import libcst
+
+        floor = time_parse(files, ast.parse)
+        cst_parse = time_parse(files, libcst.parse_module)
+        exe = [sys.executable, "-m", "session_lint"]
+        cache_dir = work / "cache"
+        cold, cold_mem, cold_out = run([*exe, "check", "--no-cache", target], work)
+        _, _, _ = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
+        warm, warm_mem, warm_out = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
+        # The pre-commit case: one body edited, then only that file checked with the cache.
+        changed = files[len(files) // 2]
+        text = changed.read_text()
+        changed.write_text(text + "\n\ndef _bench_added():\n    return 1\n")
+        one, one_mem, _ = run([*exe, "check", "--cache-dir", str(cache_dir), str(changed.relative_to(work))], work)
+        full_after, _, full_out = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
+        changed.write_text(text)
+        rel = str(changed.relative_to(work))
+        one_identical = ([l for l in full_out.splitlines() if l.startswith(rel + ":")]
+                         == [l for l in run([*exe, "check", "--no-cache", target], work)[2].splitlines()
+                             if l.startswith(rel + ":")])
+        flake, flake_mem, _ = run([sys.executable, "-m", "flake8", "--select", "SL", target], work)
+        rows = [
+            ("ast floor (1 core)", floor, 1.0, "", ""),
+            ("libcst parse (1 core)", cst_parse, cst_parse / floor, "", ""),
+            ("cold check, no cache", cold, cold / floor, f"<= {TARGETS['cold']}x", f"{cold_mem:.0f} MB"),
+            ("warm check, cache", warm, warm / floor, f"<= {TARGETS['warm']}x", f"{warm_mem:.0f} MB"),
+            ("one changed file", one, one / floor, "<= 0.5 s", f"{one_mem:.0f} MB"),
+            ("flake8 --select SL", flake, flake / floor, f"<= {TARGETS['flake8']}x", f"{flake_mem:.0f} MB"),
+        ]
+        if args.scale and not args.quick:
+            for n in range(4):
+                shutil.copytree(src / "mcpgateway", work / "replicated" / f"copy{n}" / "mcpgateway")
+            rep, rep_mem, _ = run([*exe, "check", "--no-cache", "replicated"], work)
+            rows.append(("cold, wheel x4", rep, rep / floor, "linear: ~4x cold", f"{rep_mem:.0f} MB"))
+        print(f"gateway {VERSION}: {target}, {len(files)} files, {size:.1f} MB; {os.cpu_count()} cores")
+        print(f"{'run':<24}{'seconds':>9}{'x floor':>9}  {'target':<18}{'peak RSS':>10}")
+        for name, seconds, ratio, target_text, mem in rows:
+            print(f"{name:<24}{seconds:>9.2f}{ratio:>9.2f}  {target_text:<18}{mem:>10}")
+        print(f"findings: cold {len(cold_out.splitlines())}, warm {len(warm_out.splitlines())}; "
+              f"one-changed findings identical to a full run: {one_identical}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
