@@ -17,7 +17,7 @@ from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
-from session_lint.module_scan import interface_digest, scan_module
+from session_lint.module_scan import Resolver, interface_digest, scan_module
 from session_lint.modules import module_name
 from session_lint.project import Project
 from session_lint.settings import Settings
@@ -106,12 +106,16 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     module = parse(data)
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     name, is_package = module_name(path)
+    interface = interface_digest(module)
     scan = scan_module(module, name, is_package, settings, project)
+    # Its top-level names are known now: a module that imports this one back while this one's
+    # bodies are being lowered sees them, whatever order the files are checked in.
+    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), module.encoding, None, interface))
     table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, positions, table, project)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
-    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface_digest(module))
+    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface)
 
 
 def analyze(

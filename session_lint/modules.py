@@ -76,10 +76,12 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 
 def project_root(path: Path) -> Path:
     """The nearest folder at or above ``path`` holding ``pyproject.toml``, ``setup.cfg`` or
-    ``.git``; the file's own folder when there is none."""
+    ``.git``; else the folder its top package is imported from."""
     start = Path(path).resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         if any((candidate / marker).exists() for marker in ROOT_MARKERS):
             return candidate
-    return folder
+    # No marker: the folder the file's top package is imported from, so that every file of a
+    # package shares one project (and one index) instead of one per folder.
+    return import_root(start)

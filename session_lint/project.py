@@ -34,6 +34,7 @@ class Project:
         self._in_progress: Set[Path] = set()
         self._failed: Set[Path] = set()
         self._timed_out: Set[Path] = set()
+        self._partial: Dict[Path, ModuleIndex] = {}
         self._missing_modules: Set[str] = set()
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
@@ -105,6 +106,10 @@ class Project:
         self.register(index, path)
         return index
 
+    def partial(self, path: Path, facts: ModuleIndex) -> None:
+        """The top level of a module whose bodies are being lowered right now."""
+        self._partial[path.resolve()] = facts
+
     def register(self, index: ModuleIndex, path: Path) -> None:
         key = path.resolve()
         self._by_path[key] = index
@@ -136,7 +141,14 @@ class Project:
                 return None
             key = path.resolve()
             if key in self._in_progress:
-                return None
+                # An import cycle: the module's top level is known (see ``partial``), its
+                # function bodies are not yet.
+                known = self._partial.get(key)
+                if known is None:
+                    return None
+                if self._reading:
+                    self._reading[-1][str(key)] = known.interface
+                return known
             known = self._by_path.get(key)
             if known is None:
                 if key in self._failed:

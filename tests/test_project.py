@@ -152,3 +152,69 @@ def test_one_file_of_a_namespace_subpackage_finds_the_same_chains(tmp_path: Path
     everything = check_paths(["app"], Settings())
     assert [f.text() for f in alone.findings] == [f.text() for f in everything.findings]
     assert len(alone.findings) == 6
+
+
+CYCLE_SERVICE = """\
+import httpx
+
+from app.importer import Importer
+
+
+class GatewayService:
+    def __init__(self):
+        self.http = httpx.AsyncClient()
+
+    async def register(self, db, url):
+        db.query(Gateway).all()
+        return await self.http.post(url)
+
+
+def make_importer():
+    return Importer()
+
+
+def __getattr__(name):
+    if name == "gateway_service":
+        return GatewayService()
+    raise AttributeError(name)
+"""
+
+CYCLE_IMPORTER = """\
+from fastapi import APIRouter, Depends
+
+from app import service
+from app.db import get_db
+
+router = APIRouter()
+
+
+class Importer:
+    def __init__(self):
+        from app.service import gateway_service
+
+        self.gateway_service = gateway_service
+
+    async def run(self, db, url):
+        return await self.gateway_service.register(db, url)
+
+
+importer = Importer()
+
+
+@router.post("/import")
+async def do_import(url: str, db=Depends(get_db)):
+    return await importer.run(db, url)
+"""
+
+
+def test_findings_do_not_depend_on_the_order_files_are_checked_in(tmp_path: Path, monkeypatch):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "service.py").write_text(CYCLE_SERVICE)
+    (app / "importer.py").write_text(CYCLE_IMPORTER)
+    monkeypatch.chdir(tmp_path)
+    one = check_paths(["app/service.py", "app/importer.py"], Settings()).findings
+    other = check_paths(["app/importer.py", "app/service.py"], Settings()).findings
+    assert [f.text() for f in one] == [f.text() for f in other]
+    assert [f.chain for f in one] == [("run", "register", "httpx.AsyncClient.post")]
