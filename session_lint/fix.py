@@ -790,9 +790,6 @@ class _Rewriter(cst.CSTTransformer):
         )
         return list(body[:start]) + [with_stmt] + list(body[stop:])
 
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        return updated
-
     def on_leave(self, original_node, updated_node):
         updated_node = super().on_leave(original_node, updated_node)
         plan = self.by_owner.get(original_node)

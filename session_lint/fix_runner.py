@@ -57,7 +57,7 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
             dependency_keys.extend(p.dependency_key for p in fn.session_params if p.dependency_key)
     for key in dict.fromkeys(dependency_keys):
         module = key.rpartition(".")[0]
-        facts = index if module == index.name else project.facts(module)
+        facts = index if module == index.name else project.load(module)
         if facts is None:
             continue
         for name in settings.session_factories:
@@ -76,7 +76,7 @@ def resolve_factories(index: ModuleIndex, findings: Sequence[Finding], settings:
     # The modules the factories found so far come from may define better ones
     # (``fresh_db_session`` next to ``SessionLocal`` in ``mcpgateway.db``).
     for origin in dict.fromkeys(f.module for f in list(found) if f.module):
-        facts = project.facts(origin)
+        facts = project.load(origin)
         if facts is None:
             continue
         for name in settings.session_factories:

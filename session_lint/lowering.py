@@ -45,7 +45,6 @@ class ModuleLowerer:
         self.sinks = sink_table
         self.resolver = Resolver(scan, settings, external)
         self.out = LoweredModule()
-        self.is_async: Dict[str, bool] = {}
         # Function keys are global: the module's dotted name, then the qualified name inside it.
         self.prefix = f"{scan.name}." if scan.name else ""
         self._queue: List[Tuple[str, cst.FunctionDef, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = []
@@ -67,7 +66,6 @@ class ModuleLowerer:
         return self.out
 
     def _enqueue(self, key, node, cls, env, defs, outer_locals) -> None:
-        self.is_async[key] = node.asynchronous is not None
         self.out.nodes[key] = node
         self.out.classes[key] = cls
         self._queue.append((key, node, cls, env, defs, outer_locals))
@@ -805,9 +803,6 @@ def _kwargs_keys(fn: cst.FunctionDef) -> frozenset:
     keys: Set[str] = set()
 
     class Finder(cst.CSTVisitor):
-        def visit_Param(self, node: cst.Param) -> None:
-            pass
-
         def visit_Parameters(self, node: cst.Parameters) -> None:
             if isinstance(node.star_kwarg, cst.Param):
                 names.add(node.star_kwarg.name.value)

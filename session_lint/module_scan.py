@@ -527,9 +527,6 @@ class _SelfAssignments(cst.CSTVisitor):
     def __init__(self) -> None:
         self.found: List[Tuple[str, Optional[cst.BaseExpression], Optional[cst.Annotation]]] = []
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return not self.found or True
-
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             attr = _self_attr(t.target)

@@ -170,16 +170,12 @@ class Project:
             frame.update(known.deps)
         return known
 
-    def facts(self, module: str) -> Optional[ModuleIndex]:
-        """A module's top-level names, for resolving names of the module being lowered."""
-        return self.load(module)
-
-    def split(self, qual: str, facts_only: bool = False) -> Tuple[Optional[ModuleIndex], List[str]]:
+    def split(self, qual: str) -> Tuple[Optional[ModuleIndex], List[str]]:
         """``(module, rest)`` for the longest prefix of ``qual`` that is a module of the tree."""
         parts = qual.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
-            found = self.facts(module) if facts_only else self.load(module)
+            found = self.load(module)
             if found is not None:
                 return found, parts[cut:]
         return None, []
@@ -192,7 +188,7 @@ class Project:
         a package ``__init__``)."""
         if hops <= 0:
             return None
-        facts, rest = self.split(qual, facts_only=True)
+        facts, rest = self.split(qual)
         if facts is None or not 1 <= len(rest) <= 2:
             return None
         if ".".join(rest) in facts.return_types:
@@ -211,7 +207,7 @@ class Project:
         re-exports (``from .client import get_client`` in a package ``__init__``)."""
         if hops <= 0:
             return None
-        facts, rest = self.split(qual, facts_only=True)
+        facts, rest = self.split(qual)
         if facts is None or len(rest) != 1:
             return None
         name = rest[0]
