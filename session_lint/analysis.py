@@ -9,9 +9,6 @@ import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
 from session_lint import ir
 from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
@@ -19,6 +16,7 @@ from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
 from session_lint.module_scan import Resolver, interface_digest, scan_module
 from session_lint.modules import module_name
+from session_lint.parsed import ParsedModule, encoding_of
 from session_lint.project import Project
 from session_lint.settings import Settings
 from session_lint.sinks import SinkTable
@@ -36,8 +34,8 @@ class ParseFailure(Exception):
         self.message = message
 
 
-# Deeper syntax trees are refused before libcst sees them: its native parser overflows its
-# stack (a segmentation fault, not an exception) on a few thousand nested brackets.
+# Deeper syntax trees are refused: the front end walks expressions recursively, and a few
+# thousand nested operators would exhaust Python's stack.
 MAX_DEPTH = 300
 
 
@@ -59,9 +57,9 @@ def _depth(tree: ast.AST, limit: int) -> int:
     return deepest
 
 
-def precheck(data: Union[bytes, str]) -> None:
-    """CPython's parser first: it is fast, reports syntax errors precisely, and never crashes
-    the process; libcst only sees what it accepted, of a depth libcst can take."""
+def parse(data: Union[bytes, str]) -> ParsedModule:
+    """CPython's own parser: fast, precise about syntax errors, and it never crashes the
+    process."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the analyzed code's SyntaxWarnings are not ours to print
@@ -78,44 +76,23 @@ def precheck(data: Union[bytes, str]) -> None:
     depth = _depth(tree, MAX_DEPTH)
     if depth > MAX_DEPTH:
         raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
-
-
-def parse(data: Union[bytes, str]) -> cst.Module:
-    precheck(data)
-    try:
-        return cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        # CPython's own parser points at the error more precisely; ask it first.
-        try:
-            compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as syntax:
-            line = syntax.lineno or 1
-            col = max((syntax.offset or 1) - 1, 0)
-            raise ParseFailure(line, col, f"cannot parse: {syntax.msg}") from None
-        except (ValueError, RecursionError, MemoryError):
-            pass
-        raise ParseFailure(exc.raw_line, max(exc.raw_column, 0), f"cannot parse: {exc.message}") from None
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
-        raise ParseFailure(1, 0, f"cannot decode: {exc}") from None
-    except RecursionError:
-        raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
+    return ParsedModule(tree, data, encoding_of(data))
 
 
 def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ModuleIndex:
     """Parses and lowers one module, using ``project`` for what other modules define."""
-    module = parse(data)
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    parsed = parse(data)
     name, is_package = module_name(path)
-    interface = interface_digest(module)
-    scan = scan_module(module, name, is_package, settings, project)
+    interface = interface_digest(parsed)
+    scan = scan_module(parsed, name, is_package, settings, project)
     # Its top-level names are known now: a module that imports this one back while this one's
     # bodies are being lowered sees them, whatever order the files are checked in.
-    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), module.encoding, None, interface))
+    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), parsed.encoding, None, interface))
     table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
-    lowerer = ModuleLowerer(scan, settings, positions, table, project)
+    lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()
-    annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
-    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface)
+    annotate(lowered, scan, lowerer.resolver, parsed, project.alias_dependency)
+    return index_of(scan, lowerer.resolver, str(path), parsed.encoding, lowered.functions, interface)
 
 
 def analyze(

@@ -22,7 +22,6 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from session_lint.findings import Finding
 from session_lint.module_index import ModuleIndex
-from session_lint.module_scan import dotted
 
 FIXABLE = ("SL101", "SL102")
 
@@ -69,6 +68,16 @@ class Refusal(Exception):
 
 
 # ---------------------------------------------------------------- small tree helpers
+
+
+def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
+    """``a.b.c`` for a chain of libcst names and attributes, else ``None``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
 
 
 def _names_in(node: cst.CSTNode) -> Set[str]:

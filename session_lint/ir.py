@@ -1,6 +1,6 @@
 """The intermediate form one function is lowered to.
 
-A front end (today: :mod:`session_lint.lowering`, over libcst) turns each function into a tree
+A front end (:mod:`session_lint.lowering`, over the stdlib ``ast``) turns each function into a tree
 of these nodes; :mod:`session_lint.transactions` is the single engine that interprets them.
 The form names variables, never types: which names hold a session is the engine's business, so
 the same lowered function can be asked about with different session parameters.

@@ -1,4 +1,5 @@
-"""The libcst front end: lowers each function of a module to :mod:`session_lint.ir`.
+"""The front end: lowers each function of a module, parsed with the stdlib ``ast``, to
+:mod:`session_lint.ir`.
 
 It resolves what each call is (through :class:`~session_lint.module_scan.Resolver`), asks
 :mod:`session_lint.sinks` whether it waits on another host, and records session operations by
@@ -7,20 +8,24 @@ variable name. It makes no judgement about transactions: that is the engine's jo
 
 from __future__ import annotations
 
+import ast
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
-
-import libcst as cst
+from typing import Deque, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from session_lint import ir
-from session_lint.module_scan import (
-    SESSION_CLASSES,
-    ClassInfo,
-    ModuleScan,
-    Resolver,
-    Val,
+from session_lint.module_scan import SESSION_CLASSES, ClassInfo, ModuleScan, Resolver, Val, import_bindings
+from session_lint.parsed import (
+    FUNCTION_TYPES,
+    Arg,
+    FuncNode,
+    ParsedModule,
+    call_args,
+    children,
     dotted,
-    import_bindings,
+    name_id,
+    preorder,
+    string_value,
 )
 from session_lint.settings import Settings
 from session_lint.sinks import Kind, SinkTable, canonical, is_non_user
@@ -31,27 +36,25 @@ Env = Dict[str, Optional[Val]]
 @dataclass
 class LoweredModule:
     functions: Dict[str, ir.FunctionIR] = field(default_factory=dict)
-    nodes: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    nodes: Dict[str, FuncNode] = field(default_factory=dict)
     classes: Dict[str, Optional[ClassInfo]] = field(default_factory=dict)
 
 
 class ModuleLowerer:
     """Lowers every function (methods and nested functions too) of one module."""
 
-    def __init__(self, scan: ModuleScan, settings: Settings, positions, sink_table: SinkTable, external=None) -> None:
+    def __init__(self, scan: ModuleScan, settings: Settings, parsed: ParsedModule, sink_table: SinkTable,
+                 external=None) -> None:
         self.scan = scan
         self.settings = settings
-        self.positions = positions
+        self.parsed = parsed
+        self.pos = parsed.pos
         self.sinks = sink_table
         self.resolver = Resolver(scan, settings, external)
         self.out = LoweredModule()
         # Function keys are global: the module's dotted name, then the qualified name inside it.
         self.prefix = f"{scan.name}." if scan.name else ""
-        self._queue: List[Tuple[str, cst.FunctionDef, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = []
-
-    def pos(self, node: cst.CSTNode) -> ir.Pos:
-        rng = self.positions[node]
-        return ir.Pos(rng.start.line, rng.start.column, rng.end.line, rng.end.column)
+        self._queue: Deque[Tuple[str, FuncNode, Optional[ClassInfo], Env, Dict[str, str], frozenset]] = deque()
 
     def lower_all(self) -> LoweredModule:
         for name, node in self.scan.functions.items():
@@ -60,7 +63,7 @@ class ModuleLowerer:
             for mname, node in info.methods.items():
                 self._enqueue(f"{self.prefix}{cname}.{mname}", node, info, {}, {}, frozenset())
         while self._queue:
-            key, node, cls, env, defs, outer_locals = self._queue.pop(0)
+            key, node, cls, env, defs, outer_locals = self._queue.popleft()
             lowerer = FunctionLowerer(self, key, node, cls, env, defs, outer_locals)
             self.out.functions[key] = lowerer.lower()
         return self.out
@@ -95,7 +98,7 @@ class FunctionLowerer:
         self,
         module: ModuleLowerer,
         key: str,
-        node: cst.FunctionDef,
+        node: FuncNode,
         cls: Optional[ClassInfo],
         outer_env: Env,
         outer_defs: Dict[str, str],
@@ -113,30 +116,29 @@ class FunctionLowerer:
         self.task_groups: Dict[str, List[ir.Node]] = {}
         self.pending: Dict[str, List[ir.Node]] = {}  # name -> what awaiting it runs
         self.has_explicit = False
-        self.is_async = node.asynchronous is not None
-        self._result_for: Optional[Tuple[cst.Call, str]] = None
+        self.is_async = isinstance(node, ast.AsyncFunctionDef)
+        self._result_for: Optional[Tuple[ast.Call, str]] = None
 
     # ------------------------------------------------------------ entry
 
     def lower(self) -> ir.FunctionIR:
-        params = _params(self.node.params)
+        params = _params(self.node.args)
         for p in params:
-            self.locals.add(p.name.value)
-            ann = self.m.resolver.annotation(p.annotation, self.env)
-            self.env[p.name.value] = ann
+            self.locals.add(p.arg)
+            self.env[p.arg] = self.m.resolver.annotation(p.annotation, self.env)
         if self.cls is not None and params and not _is_static(self.node) and self.node in self.cls.methods.values():
-            first = params[0].name.value
-            is_classmethod = any(dotted(d.decorator) == "classmethod" for d in self.node.decorators)
+            first = params[0].arg
+            is_classmethod = any(dotted(d) == "classmethod" for d in self.node.decorator_list)
             self.env[first] = Val("ref" if is_classmethod else "inst", self.cls.qual)
         # Nested functions are callable from anywhere in the body, so collect them first.
         self._collect_defs(self.node.body)
         body = self.block(self.node.body)
-        names = tuple(p.name.value for p in params)
+        names = tuple(p.arg for p in params)
         bound = self.cls is not None and not _is_static(self.node)
         free = frozenset(n for n in self.read_names if n in self.outer_locals and n not in self.locals)
         return ir.FunctionIR(
             key=self.key,
-            name=self.node.name.value,
+            name=self.node.name,
             is_async=self.is_async,
             params=names,
             pos=self.m.pos(self.node),
@@ -144,31 +146,27 @@ class FunctionLowerer:
             bound_method=bound,
             free_names=free,
             has_explicit_session=self.has_explicit,
-            kwargs_keys=_kwargs_keys(self.node),
+            kwargs_keys=_kwargs_keys(self.node, self.m.parsed),
         )
 
-    def _collect_defs(self, body: cst.BaseSuite) -> None:
-        class Finder(cst.CSTVisitor):
-            def __init__(self) -> None:
-                self.found: List[cst.FunctionDef] = []
+    def _collect_defs(self, body: List[ast.stmt]) -> None:
+        # Functions defined anywhere in this body (not in nested functions or classes: deeper
+        # ones belong to those).
+        stack = list(reversed(body))
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, FUNCTION_TYPES):
+                self.defs[stmt.name] = f"{self.key}.<locals>.{stmt.name}"
+                continue
+            if isinstance(stmt, ast.ClassDef):
+                continue
+            nested: List[ast.stmt] = []
+            for block in _statement_blocks(stmt):
+                nested.extend(block)
+            stack.extend(reversed(nested))
 
-            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-                self.found.append(node)
-                return False  # deeper ones belong to that function
-
-            def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-                return False
-
-            def visit_Lambda(self, node: cst.Lambda) -> bool:
-                return False
-
-        finder = Finder()
-        body.visit(finder)
-        for fn in finder.found:
-            self.defs[fn.name.value] = f"{self.key}.<locals>.{fn.name.value}"
-
-    def _lower_nested(self, node: cst.FunctionDef) -> None:
-        key = self.defs.get(node.name.value)
+    def _lower_nested(self, node: FuncNode) -> None:
+        key = self.defs.get(node.name)
         if key is None or key in self.m.out.nodes:
             return
         visible = frozenset(self.locals | self.outer_locals)
@@ -176,23 +174,13 @@ class FunctionLowerer:
 
     # ------------------------------------------------------------ statements
 
-    def block(self, suite: Union[cst.BaseSuite, Sequence[cst.CSTNode]]) -> ir.Block:
-        if isinstance(suite, cst.IndentedBlock):
-            stmts: Sequence[cst.CSTNode] = suite.body
-        elif isinstance(suite, cst.SimpleStatementSuite):
-            stmts = suite.body
-        else:
-            stmts = suite  # type: ignore[assignment]
+    def block(self, stmts: Sequence[ast.stmt]) -> ir.Block:
         items: List[ir.Node] = []
         for stmt in stmts:
             self.statement(stmt, items)
         return ir.Block(tuple(items))
 
-    def statement(self, stmt: cst.CSTNode, out: List[ir.Node]) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self.statement(small, out)
-            return
+    def statement(self, stmt: ast.stmt, out: List[ir.Node]) -> None:
         method = getattr(self, "s_" + type(stmt).__name__, None)
         if method is not None:
             method(stmt, out)
@@ -203,7 +191,7 @@ class FunctionLowerer:
     def s_Pass(self, stmt, out) -> None:
         return
 
-    def s_Expr(self, stmt: cst.Expr, out) -> None:
+    def s_Expr(self, stmt: ast.Expr, out) -> None:
         self.expr(stmt.value, out)
 
     def s_Import(self, stmt, out) -> None:
@@ -227,29 +215,31 @@ class FunctionLowerer:
     def s_Nonlocal(self, stmt, out) -> None:
         return
 
-    def s_FunctionDef(self, stmt: cst.FunctionDef, out) -> None:
-        for deco in stmt.decorators:
-            self.expr(deco.decorator, out)
-        self.locals.add(stmt.name.value)
-        self.env[stmt.name.value] = None
+    def s_FunctionDef(self, stmt: FuncNode, out) -> None:
+        for deco in stmt.decorator_list:
+            self.expr(deco, out)
+        self.locals.add(stmt.name)
+        self.env[stmt.name] = None
         self._lower_nested(stmt)
 
-    def s_ClassDef(self, stmt: cst.ClassDef, out) -> None:
-        self.locals.add(stmt.name.value)
-        self.env[stmt.name.value] = None
+    s_AsyncFunctionDef = s_FunctionDef
 
-    def s_Return(self, stmt: cst.Return, out) -> None:
+    def s_ClassDef(self, stmt: ast.ClassDef, out) -> None:
+        self.locals.add(stmt.name)
+        self.env[stmt.name] = None
+
+    def s_Return(self, stmt: ast.Return, out) -> None:
         value: List[ir.Node] = []
         if stmt.value is not None:
             self.expr(stmt.value, value)
         out.append(ir.Return(ir.Block(tuple(value))))
 
-    def s_Raise(self, stmt: cst.Raise, out) -> None:
+    def s_Raise(self, stmt: ast.Raise, out) -> None:
         value: List[ir.Node] = []
         if stmt.exc is not None:
             self.expr(stmt.exc, value)
         if stmt.cause is not None:
-            self.expr(stmt.cause.item, value)
+            self.expr(stmt.cause, value)
         out.append(ir.Raise(ir.Block(tuple(value))))
 
     def s_Break(self, stmt, out) -> None:
@@ -258,43 +248,42 @@ class FunctionLowerer:
     def s_Continue(self, stmt, out) -> None:
         out.append(ir.Continue())
 
-    def s_Assign(self, stmt: cst.Assign, out) -> None:
-        self.assign([t.target for t in stmt.targets], stmt.value, None, out)
+    def s_Assign(self, stmt: ast.Assign, out) -> None:
+        self.assign(stmt.targets, stmt.value, None, out)
 
-    def s_AnnAssign(self, stmt: cst.AnnAssign, out) -> None:
+    def s_AnnAssign(self, stmt: ast.AnnAssign, out) -> None:
         if stmt.value is None:
             val = self.m.resolver.annotation(stmt.annotation, self.env)
-            if isinstance(stmt.target, cst.Name):
-                self.env[stmt.target.value] = val
-                self.locals.add(stmt.target.value)
+            if isinstance(stmt.target, ast.Name):
+                self.env[stmt.target.id] = val
+                self.locals.add(stmt.target.id)
             return
         self.assign([stmt.target], stmt.value, stmt.annotation, out)
 
-    def s_AugAssign(self, stmt: cst.AugAssign, out) -> None:
+    def s_AugAssign(self, stmt: ast.AugAssign, out) -> None:
         self.expr(stmt.value, out)
         self.expr(stmt.target, out)
 
-    def assign(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, annotation, out: List[ir.Node]) -> None:
+    def assign(self, targets: Sequence[ast.expr], value: ast.expr, annotation, out: List[ir.Node]) -> None:
         factory = self.factory_call(value)
-        inner = value.expression if isinstance(value, cst.Await) else value
-        result = _name_of(targets[0]) if len(targets) == 1 and isinstance(inner, cst.Call) and factory is None else None
+        inner = value.value if isinstance(value, ast.Await) else value
+        result = _name_of(targets[0]) if len(targets) == 1 and isinstance(inner, ast.Call) and factory is None else None
         if result is not None and "." not in result:
             # ``svc = Service(db)``: the old value of ``svc`` is gone before the new object's
             # attributes are bound (the engine binds ``svc.db`` at the call).
             out.append(ir.Unbind(result))
-            self._result_for = (inner, result)
+            self._result_for = (inner, result)  # type: ignore[assignment]
         else:
             result = None
         if factory is not None:
-            call = value
-            assert isinstance(call, cst.Call)
-            for arg in call.args:
+            assert isinstance(value, ast.Call)
+            for arg in call_args(value):
                 self.expr(arg.value, out)
         else:
             self.expr(value, out)
         self._result_for = None
         source = _name_of(value)
-        coroutine = self.coroutine_nodes(value, None) if not isinstance(value, cst.Await) else []
+        coroutine = self.coroutine_nodes(value, None) if not isinstance(value, ast.Await) else []
         val = self.m.resolver.eval(value, self.env, self.cls)
         if (val is None or val.kind != "inst") and annotation is not None:
             val = self.m.resolver.annotation(annotation, self.env) or val
@@ -311,58 +300,57 @@ class FunctionLowerer:
             if coroutine and "." not in name:
                 self.pending[name] = coroutine
 
-    def bind_target(self, target: cst.CSTNode, out: List[ir.Node], value_val: Optional[Val] = None,
+    def bind_target(self, target: ast.AST, out: List[ir.Node], value_val: Optional[Val] = None,
                     unbind: bool = True) -> None:
         """A name (or tuple of names) takes a new value."""
         name = _name_of(target)
         if name is not None:
-            if unbind:
-                out.append(ir.Unbind(name))
-            if "." not in name:
-                self.locals.add(name)
-                self.env[name] = value_val
-                self.pending.pop(name, None)
+            self.bind_name(name, out, value_val, unbind)
             return
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind_target(element.value, out)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.bind_target(element, out)
             return
-        if isinstance(target, cst.StarredElement):
+        if isinstance(target, ast.Starred):
             self.bind_target(target.value, out)
             return
         # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions
         self.expr(target, out)
 
-    def s_If(self, stmt: cst.If, out) -> None:
+    def bind_name(self, name: str, out: List[ir.Node], value_val: Optional[Val] = None, unbind: bool = True) -> None:
+        if unbind:
+            out.append(ir.Unbind(name))
+        if "." not in name:
+            self.locals.add(name)
+            self.env[name] = value_val
+            self.pending.pop(name, None)
+
+    def s_If(self, stmt: ast.If, out) -> None:
         test: List[ir.Node] = []
         self.expr(stmt.test, test)
         body = self.block(stmt.body)
-        orelse = ir.Block()
-        if isinstance(stmt.orelse, cst.If):
-            items: List[ir.Node] = []
-            self.s_If(stmt.orelse, items)
-            orelse = ir.Block(tuple(items))
-        elif isinstance(stmt.orelse, cst.Else):
-            orelse = self.block(stmt.orelse.body)
+        orelse = self.block(stmt.orelse)
         out.append(ir.If(ir.Block(tuple(test)), body, orelse))
 
-    def s_While(self, stmt: cst.While, out) -> None:
+    def s_While(self, stmt: ast.While, out) -> None:
         test: List[ir.Node] = []
         self.expr(stmt.test, test)
         infinite = _always_true(stmt.test)
         body = self.block(stmt.body)
-        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
+        orelse = self.block(stmt.orelse)
         out.append(ir.Loop(ir.Block(tuple(test)), body, orelse, infinite))
 
-    def s_For(self, stmt: cst.For, out) -> None:
+    def s_For(self, stmt: Union[ast.For, ast.AsyncFor], out) -> None:
         self.expr(stmt.iter, out)
         head: List[ir.Node] = []
-        if stmt.asynchronous is not None:
+        if isinstance(stmt, ast.AsyncFor):
             head.extend(self.iteration_nodes(stmt.iter, self.m.pos(stmt)))
         self.bind_target(stmt.target, head, value_val=None)
         body = self.block(stmt.body)
-        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
+        orelse = self.block(stmt.orelse)
         out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False))
+
+    s_AsyncFor = s_For
 
     def s_Try(self, stmt, out) -> None:
         body = self.block(stmt.body)
@@ -372,16 +360,16 @@ class FunctionLowerer:
             if handler.type is not None:
                 self.expr(handler.type, items)
             if handler.name is not None:
-                self.bind_target(handler.name.name, items)
+                self.bind_name(handler.name, items)
             inner = self.block(handler.body)
             handlers.append(ir.Block(tuple(items) + inner.items))
-        orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
-        final = self.block(stmt.finalbody.body) if stmt.finalbody is not None else ir.Block()
+        orelse = self.block(stmt.orelse)
+        final = self.block(stmt.finalbody)
         out.append(ir.Try(body, tuple(handlers), orelse, final))
 
     s_TryStar = s_Try
 
-    def s_Match(self, stmt, out) -> None:
+    def s_Match(self, stmt: ast.Match, out) -> None:
         subject: List[ir.Node] = []
         self.expr(stmt.subject, subject)
         cases = []
@@ -396,44 +384,44 @@ class FunctionLowerer:
                 self.expr(case.guard, items)
             inner = self.block(case.body)
             cases.append(ir.Block(tuple(items) + inner.items))
-            if case.guard is None and isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None:
+            if case.guard is None and isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None:
                 exhaustive = True
         out.append(ir.Match(ir.Block(tuple(subject)), tuple(cases), exhaustive))
 
-    def s_With(self, stmt: cst.With, out) -> None:
-        is_async = stmt.asynchronous is not None
+    def s_With(self, stmt: Union[ast.With, ast.AsyncWith], out) -> None:
+        is_async = isinstance(stmt, ast.AsyncWith)
         stmt_pos = self.m.pos(stmt)
         enter: List[ir.Node] = []
         exit_nodes: List[ir.Node] = []
         groups: List[str] = []
         for item in stmt.items:
-            target = item.asname.name if item.asname is not None else None
+            target = item.optional_vars
             value_val: Optional[Val] = None
-            expr = item.item
+            expr = item.context_expr
             factory = self.factory_call(expr)
             if factory is not None:
-                for arg in expr.args:  # type: ignore[attr-defined]
+                for arg in call_args(expr):  # type: ignore[arg-type]
                     self.expr(arg.value, enter)
                 name = _name_of(target) if target is not None else None
                 if name is not None:
-                    self.bind_target(target, enter)
+                    self.bind_target(target, enter)  # type: ignore[arg-type]
                     self.has_explicit = True
                     enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async))
                     exit_nodes.insert(0, ir.CloseSession(name, stmt_pos))
                 continue
-            if isinstance(expr, cst.Call):
+            if isinstance(expr, ast.Call):
                 kind, qual, callee = self.classify_call(expr)
                 self.call_parts(expr, enter)
-                receiver = _name_of(expr.func.value) if isinstance(expr.func, cst.Attribute) else None
-                if receiver is not None and expr.func.attr.value == "begin":  # type: ignore[attr-defined]
+                receiver = _name_of(expr.func.value) if isinstance(expr.func, ast.Attribute) else None
+                if receiver is not None and expr.func.attr == "begin":  # type: ignore[attr-defined]
                     # ``with db.begin():`` commits (or rolls back) when the block ends.
                     exit_nodes.insert(0, ir.Use(receiver, "commit", stmt_pos))
                 if is_async and kind in (Kind.CONTEXT, Kind.AWAIT):
                     enter.append(ir.Sink(qual or _label(expr.func), stmt_pos, blocking=False))
                 elif not is_async and kind is Kind.BLOCKING:
                     enter.append(ir.Sink(qual or _label(expr.func), self.m.pos(expr), blocking=True))
-                elif kind is Kind.TASK_GROUP and target is not None and isinstance(target, cst.Name):
-                    groups.append(target.value)
+                elif kind is Kind.TASK_GROUP and target is not None and isinstance(target, ast.Name):
+                    groups.append(target.id)
                 elif callee is not None and callee.key is not None:
                     enter.append(self.call_event(expr, callee, awaited=is_async))
                 else:
@@ -458,62 +446,73 @@ class FunctionLowerer:
                 exit_nodes.append(_at(node, stmt_pos))
         out.append(ir.With(ir.Block(tuple(enter)), body, ir.Block(tuple(exit_nodes))))
 
+    s_AsyncWith = s_With
+
     # ------------------------------------------------------------ expressions
 
-    def expr(self, node: Optional[cst.CSTNode], out: List[ir.Node]) -> None:
+    def expr(self, node: Optional[ast.AST], out: List[ir.Node]) -> None:
         if node is None:
             return
-        if isinstance(node, cst.Await):
-            self.await_(node, out)
+        kind = type(node)
+        if kind is ast.Name:
+            self.read_names.add(node.id)  # type: ignore[attr-defined]
             return
-        if isinstance(node, cst.Call):
-            self.call(node, out)
+        if kind is ast.Constant or kind in _LEAVES:
             return
-        if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        if kind is ast.Call:
+            self.call(node, out)  # type: ignore[arg-type]
+            return
+        if kind is ast.Attribute:
+            self.expr(node.value, out)  # type: ignore[attr-defined]
+            # The attribute's name counts as read, as it always has for closures: a nested
+            # function's ``x.db`` marks ``db`` as a name it may take from its parent.
+            self.read_names.add(node.attr)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Await:
+            self.await_(node, out)  # type: ignore[arg-type]
+            return
+        if kind is ast.Lambda:
             return  # runs later, if ever
-        if isinstance(node, cst.Name):
-            self.read_names.add(node.value)
+        if kind is ast.NamedExpr:
+            self.assign([node.target], node.value, None, out)  # type: ignore[attr-defined]
             return
-        if isinstance(node, cst.NamedExpr):
-            self.assign([node.target], node.value, None, out)
-            return
-        if isinstance(node, (cst.Yield,)):
-            inner = node.value
-            if isinstance(inner, cst.From):
-                self.expr(inner.item, out)
-                out.append(ir.Yield(None, self.m.pos(node)))
-                return
+        if kind is ast.Yield:
+            inner = node.value  # type: ignore[attr-defined]
             self.expr(inner, out)
             out.append(ir.Yield(_name_of(inner) if inner is not None else None, self.m.pos(node)))
             return
-        for child in node.children:
+        if kind is ast.YieldFrom:
+            self.expr(node.value, out)  # type: ignore[attr-defined]
+            out.append(ir.Yield(None, self.m.pos(node)))
+            return
+        for child in children(node):
             self.expr(child, out)
 
-    def call_parts(self, node: cst.Call, out: List[ir.Node]) -> None:
+    def call_parts(self, node: ast.Call, out: List[ir.Node]) -> None:
         """The events of evaluating a call's function and arguments, then the method use."""
         func = node.func
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, ast.Attribute):
             self.expr(func.value, out)
         else:
             self.expr(func, out)
-        for arg in node.args:
+        for arg in call_args(node):
             self.expr(arg.value, out)
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, ast.Attribute):
             receiver = _name_of(func.value)
             if receiver is not None:
-                out.append(ir.Use(receiver, func.attr.value, self.m.pos(node)))
+                out.append(ir.Use(receiver, func.attr, self.m.pos(node)))
 
-    def call(self, node: cst.Call, out: List[ir.Node]) -> None:
+    def call(self, node: ast.Call, out: List[ir.Node]) -> None:
         kind, qual, callee = self.classify_call(node)
         self.call_parts(node, out)
         pos = self.m.pos(node)
         if kind is Kind.BLOCKING:
             out.append(ir.Sink(qual or _label(node.func), pos, blocking=True))
             return
-        if kind is Kind.TASK and isinstance(node.func, cst.Attribute):
+        if kind is Kind.TASK and isinstance(node.func, ast.Attribute):
             group = _name_of(node.func.value)
-            if group in self.task_groups and node.args:
-                self.task_groups[group].extend(self.task_nodes(node, pos))
+            if group in self.task_groups and (node.args or node.keywords):
+                self.task_groups[group].extend(self.task_nodes(node, pos))  # type: ignore[index]
                 return
         if is_non_user(qual):
             return
@@ -525,16 +524,16 @@ class FunctionLowerer:
             return
         self.passing_call(node, out, awaited=False, qual=qual)
 
-    def await_(self, node: cst.Await, out: List[ir.Node]) -> None:
-        inner = node.expression
+    def await_(self, node: ast.Await, out: List[ir.Node]) -> None:
+        inner = node.value
         pos = self.m.pos(node)
-        if isinstance(inner, cst.Call):
+        if isinstance(inner, ast.Call):
             kind, qual, callee = self.classify_call(inner)
             self.call_parts(inner, out)
             if kind in (Kind.AWAIT, Kind.CONTEXT):
                 out.append(ir.Sink(qual or _label(inner.func), pos, blocking=False))
             elif kind in (Kind.WRAPPER, Kind.TASK):
-                for arg in inner.args:
+                for arg in call_args(inner):
                     out.extend(self.coroutine_nodes(arg.value, pos))
             elif kind is Kind.THREAD:
                 out.extend(self.thread_nodes(inner, qual or "", pos))
@@ -548,7 +547,7 @@ class FunctionLowerer:
         self.expr(inner, out)
         out.extend(self.coroutine_nodes(inner, pos))
 
-    def passing_call(self, node: cst.Call, out: List[ir.Node], awaited: bool, qual: Optional[str] = None, pos: Optional[ir.Pos] = None) -> None:
+    def passing_call(self, node: ast.Call, out: List[ir.Node], awaited: bool, qual: Optional[str] = None, pos: Optional[ir.Pos] = None) -> None:
         """A call we cannot follow: it still matters if it receives a session."""
         args = _name_args(node)
         if is_non_user(qual):
@@ -556,15 +555,15 @@ class FunctionLowerer:
         if args or awaited:
             out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node)))
 
-    def call_event(self, node: cst.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
-        receiver = _name_of(node.func.value) if isinstance(node.func, cst.Attribute) else None
+    def call_event(self, node: ast.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
+        receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
         result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
         return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded,
                        receiver, result)
 
     # ------------------------------------------------------------ what a call is
 
-    def classify_call(self, node: cst.Call) -> Tuple[Optional[Kind], Optional[str], Optional[_Callee]]:
+    def classify_call(self, node: ast.Call) -> Tuple[Optional[Kind], Optional[str], Optional[_Callee]]:
         func_val = self.m.resolver.eval(node.func, self.env, self.cls)
         qual = canonical(func_val.qual) if func_val is not None and func_val.kind == "ref" else None
         text = _label(node.func)
@@ -572,11 +571,11 @@ class FunctionLowerer:
         callee = self.resolve_callee(node.func, func_val)
         return kind, qual, callee
 
-    def resolve_callee(self, func: cst.BaseExpression, func_val: Optional[Val]) -> Optional[_Callee]:
+    def resolve_callee(self, func: ast.expr, func_val: Optional[Val]) -> Optional[_Callee]:
         """The global key of the project function ``func`` names, if it may be one. Keys of
         other modules are only candidates: the oracle decides whether they exist."""
-        if isinstance(func, cst.Name):
-            name = func.value
+        name = name_id(func)
+        if name is not None:
             if name in self.defs and self.env.get(name) is None:
                 return _Callee(self.defs[name], False)
             if self.env.get(name) is None and name not in self.env:
@@ -586,12 +585,12 @@ class FunctionLowerer:
                     info = self.m.scan.classes[name]
                     init = self.m.method_key(info, "__init__")
                     return _Callee(init, True) if init else _Callee(None, False)
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, ast.Attribute):
             base = self.m.resolver.eval(func.value, self.env, self.cls)
             if base is not None and base.kind in ("inst", "ref"):
                 info = self.m.resolver.local_class(base.qual)
                 if info is not None:
-                    key = self.m.method_key(info, func.attr.value)
+                    key = self.m.method_key(info, func.attr)
                     if key is not None:
                         return _Callee(key, base.kind == "inst")
                     return None
@@ -600,19 +599,19 @@ class FunctionLowerer:
                 return _Callee(func_val.qual, False)
         return None
 
-    def factory_call(self, node: cst.CSTNode) -> Optional[Tuple[str, bool]]:
+    def factory_call(self, node: ast.AST) -> Optional[Tuple[str, bool]]:
         """``(label, is_async)`` if ``node`` creates a session: a configured factory, a
         ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
-        if not isinstance(node, cst.Call):
+        if not isinstance(node, ast.Call):
             return None
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "begin":
+        if isinstance(func, ast.Attribute) and func.attr == "begin":
             inner = self.m.resolver.eval(func.value, self.env, self.cls)
             if inner is not None and inner.kind == "factory":
                 return _label(func), inner.is_async
-            func = func.value  # ``SessionLocal().begin()`` is still a fresh session
-            if isinstance(func, cst.Call):
-                return self.factory_call(func)
+            # ``SessionLocal().begin()`` is still a fresh session
+            if isinstance(func.value, ast.Call):
+                return self.factory_call(func.value)
             return None
         val = self.m.resolver.eval(func, self.env, self.cls)
         if val is None:
@@ -624,21 +623,21 @@ class FunctionLowerer:
             return _label(func), "Async" in val.qual
         return None
 
-    def coroutine_nodes(self, node: Optional[cst.CSTNode], pos: Optional[ir.Pos]) -> List[ir.Node]:
+    def coroutine_nodes(self, node: Optional[ast.AST], pos: Optional[ir.Pos]) -> List[ir.Node]:
         """What awaiting the awaitable ``node`` evaluates to runs (before it is awaited, with
         ``pos`` left for the caller to fill in)."""
         if node is None:
             return []
         at = pos or ir.Pos(0, 0)
-        if isinstance(node, cst.Name):
-            return [_at(n, at) for n in self.pending.get(node.value, [])]
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Name):
+            return [_at(n, at) for n in self.pending.get(node.id, [])]
+        if isinstance(node, ast.Call):
             kind, qual, callee = self.classify_call(node)
             if kind in (Kind.AWAIT, Kind.CONTEXT):
                 return [ir.Sink(qual or _label(node.func), at, blocking=False)]
             if kind in (Kind.WRAPPER, Kind.TASK):
                 nodes: List[ir.Node] = []
-                for arg in node.args:
+                for arg in call_args(node):
                     nodes.extend(self.coroutine_nodes(arg.value, pos))
                 return nodes
             if kind is Kind.THREAD:
@@ -646,40 +645,43 @@ class FunctionLowerer:
             if callee is not None and callee.key is not None:
                 return [self.call_event(node, callee, awaited=True, pos=at)]
             return []
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             nodes = []
-            for element in node.elements:
-                nodes.extend(self.coroutine_nodes(element.value, pos))
+            for element in node.elts:
+                nodes.extend(self.coroutine_nodes(element, pos))
             return nodes
-        if isinstance(node, (cst.StarredElement,)):
+        if isinstance(node, ast.Starred):
             return self.coroutine_nodes(node.value, pos)
-        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
             return self.coroutine_nodes(node.elt, pos)
         return []
 
-    def task_nodes(self, node: cst.Call, pos: ir.Pos) -> List[ir.Node]:
-        first = node.args[0].value
+    def task_nodes(self, node: ast.Call, pos: ir.Pos) -> List[ir.Node]:
+        first = call_args(node)[0].value
         return self.coroutine_nodes(first, pos)
 
-    def thread_nodes(self, node: cst.Call, qual: str, pos: ir.Pos) -> List[ir.Node]:
+    def thread_nodes(self, node: ast.Call, qual: str, pos: ir.Pos) -> List[ir.Node]:
         """``await asyncio.to_thread(fn, ...)`` / ``loop.run_in_executor(ex, fn, ...)``."""
         index = 1 if qual.endswith("run_in_executor") else 0
-        positional = [a for a in node.args if a.keyword is None]
+        positional = [a for a in call_args(node) if a.keyword is None]
         if len(positional) <= index:
             return []
         fn = positional[index].value
         rest = positional[index + 1:]
         return self.function_in_thread(fn, rest, pos)
 
-    def function_in_thread(self, fn: cst.BaseExpression, rest: Sequence[cst.Arg], pos: ir.Pos) -> List[ir.Node]:
-        if isinstance(fn, cst.Call):
+    def function_in_thread(self, fn: ast.expr, rest: Sequence[Arg], pos: ir.Pos) -> List[ir.Node]:
+        if isinstance(fn, ast.Call):
             inner = self.m.resolver.eval(fn.func, self.env, self.cls)
-            if inner is not None and inner.qual in ("functools.partial",) and fn.args:
-                return self.function_in_thread(fn.args[0].value, list(fn.args[1:]), pos)
+            args = call_args(fn)
+            if inner is not None and inner.qual in ("functools.partial",) and args:
+                return self.function_in_thread(args[0].value, args[1:], pos)
             return []
-        if isinstance(fn, cst.Lambda):
+        if isinstance(fn, ast.Lambda):
             nodes: List[ir.Node] = []
-            for call in _calls_in(fn.body):
+            for call in preorder(fn.body):
+                if not isinstance(call, ast.Call):
+                    continue
                 kind, qual, callee = self.classify_call(call)
                 if kind is Kind.BLOCKING:
                     nodes.append(ir.Sink(qual or _label(call.func), pos, blocking=False))
@@ -697,9 +699,9 @@ class FunctionLowerer:
             return [ir.Call(callee.key, _label(fn), args, True, pos, threaded=True)]
         return []
 
-    def iteration_nodes(self, iterable: cst.BaseExpression, pos: ir.Pos) -> List[ir.Node]:
+    def iteration_nodes(self, iterable: ast.expr, pos: ir.Pos) -> List[ir.Node]:
         """What each step of ``async for ... in iterable`` waits on."""
-        if isinstance(iterable, cst.Call):
+        if isinstance(iterable, ast.Call):
             kind, qual, callee = self.classify_call(iterable)
             if kind in (Kind.ITERATE, Kind.AWAIT):
                 return [ir.Sink(qual or _label(iterable.func), pos, blocking=False)]
@@ -715,51 +717,68 @@ class FunctionLowerer:
 
 # ---------------------------------------------------------------- helpers
 
+# Nodes with nothing below them that can matter: operators and load/store markers.
+_LEAVES = frozenset({ast.Load, ast.Store, ast.Del, *ast.operator.__subclasses__(), *ast.boolop.__subclasses__(),
+                     *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__()})
 
-def _params(params: cst.Parameters) -> List[cst.Param]:
-    out = list(params.posonly_params) + list(params.params)
-    if isinstance(params.star_arg, cst.Param):
-        out.append(params.star_arg)
-    out.extend(params.kwonly_params)
-    if params.star_kwarg is not None:
-        out.append(params.star_kwarg)
+
+def _statement_blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:
+    if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [stmt.body]
+    if isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        return [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+    if isinstance(stmt, ast.Match):
+        return [case.body for case in stmt.cases]
+    return []
+
+
+def _params(args: ast.arguments) -> List[ast.arg]:
+    out = [*args.posonlyargs, *args.args]
+    if args.vararg is not None:
+        out.append(args.vararg)
+    out.extend(args.kwonlyargs)
+    if args.kwarg is not None:
+        out.append(args.kwarg)
     return out
 
 
-def _is_static(node: cst.FunctionDef) -> bool:
-    return any(dotted(d.decorator) == "staticmethod" for d in node.decorators)
+def _is_static(node: FuncNode) -> bool:
+    return any(dotted(d) == "staticmethod" for d in node.decorator_list)
 
 
-def _name_of(node: Optional[cst.CSTNode]) -> Optional[str]:
+def _name_of(node: Optional[ast.AST]) -> Optional[str]:
     """``db`` or ``self.db`` (a name the engine can track), else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
-        return f"{node.value.value}.{node.attr.value}"
+    name = name_id(node)
+    if name is not None:
+        return name
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return f"{node.value.id}.{node.attr}"
     return None
 
 
-def _label(node: cst.CSTNode) -> str:
+def _label(node: ast.AST) -> str:
     text = dotted(node)
     if text is not None:
         return text
-    if isinstance(node, cst.Attribute):
-        return f"{_label(node.value)}.{node.attr.value}"
-    if isinstance(node, cst.Call):
+    if isinstance(node, ast.Attribute):
+        return f"{_label(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
         return f"{_label(node.func)}()"
-    if isinstance(node, cst.Subscript):
+    if isinstance(node, ast.Subscript):
         return f"{_label(node.value)}[]"
     return "<expression>"
 
 
-def _name_args(node: cst.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
+def _name_args(node: ast.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
     out: List[Tuple[Union[int, str], str]] = []
     index = 0
-    for arg in node.args:
+    for arg in call_args(node):
         name = _name_of(arg.value)
         if arg.keyword is not None:
             if name is not None:
-                out.append((arg.keyword.value, name))
+                out.append((arg.keyword, name))
         elif arg.star == "":
             if name is not None:
                 out.append((index, name))
@@ -775,69 +794,47 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     return node
 
 
-def _always_true(test: cst.BaseExpression) -> bool:
-    if isinstance(test, cst.Name) and test.value == "True":
-        return True
-    if isinstance(test, cst.Integer) and test.evaluated_value != 0:
-        return True
+def _always_true(test: ast.expr) -> bool:
+    if isinstance(test, ast.Constant):
+        value = test.value
+        return value is True or (type(value) is int and value != 0)
     return False
 
 
-def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
-    class Finder(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.found: List[cst.Call] = []
-
-        def visit_Call(self, n: cst.Call) -> None:
-            self.found.append(n)
-
-    finder = Finder()
-    node.visit(finder)
-    return finder.found
-
-
-def _kwargs_keys(fn: cst.FunctionDef) -> frozenset:
+def _kwargs_keys(fn: FuncNode, parsed: ParsedModule) -> frozenset:
     """``{"db"}`` for a function whose body (nested functions included, as in a decorator's
     wrapper) reads ``kwargs.get("db")`` or ``kwargs["db"]`` from a ``**kwargs`` parameter."""
+    # Without ``**`` in its text no function in it takes ``**kwargs``: skip the walk.
+    if b"**" not in parsed.segment(fn):
+        return frozenset()
     names: Set[str] = set()
-    keys: Set[str] = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_Parameters(self, node: cst.Parameters) -> None:
-            if isinstance(node.star_kwarg, cst.Param):
-                names.add(node.star_kwarg.name.value)
-
-        def visit_Call(self, node: cst.Call) -> None:
+    keys: Set[Tuple[str, object]] = set()
+    for node in preorder(fn):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if node.args.kwarg is not None:
+                names.add(node.args.kwarg.arg)
+        elif isinstance(node, ast.Call):
             func = node.func
-            if (isinstance(func, cst.Attribute) and func.attr.value == "get" and isinstance(func.value, cst.Name)
-                    and node.args and isinstance(node.args[0].value, cst.SimpleString)):
-                keys.add(f"{func.value.value}:{node.args[0].value.evaluated_value}")
+            if isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(func.value, ast.Name):
+                args = call_args(node)
+                if args and args[0].star == "" and args[0].keyword is None:
+                    key = string_value(args[0].value)
+                    if key is not None:
+                        keys.add((func.value.id, key))
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Name) and not isinstance(node.slice, (ast.Tuple, ast.Slice)):
+                key = string_value(node.slice)
+                if key is not None:
+                    keys.add((node.value.id, key))
+    return frozenset(str(key) if not isinstance(key, str) else key for owner, key in keys if owner in names)
 
-        def visit_Subscript(self, node: cst.Subscript) -> None:
-            if isinstance(node.value, cst.Name) and len(node.slice) == 1:
-                index = node.slice[0].slice
-                if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-                    keys.add(f"{node.value.value}:{index.value.evaluated_value}")
 
-    fn.visit(Finder())
-    return frozenset(key.split(":", 1)[1] for key in keys if key.split(":", 1)[0] in names)
-
-
-def _pattern_names(pattern: cst.CSTNode) -> List[str]:
+def _pattern_names(pattern: ast.pattern) -> List[str]:
+    """Names a ``case`` pattern binds, each pattern's own name before those of its parts."""
     names: List[str] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_MatchAs(self, node: cst.MatchAs) -> None:
-            if node.name is not None:
-                names.append(node.name.value)
-
-        def visit_MatchStar(self, node: cst.MatchStar) -> None:
-            if node.name is not None:
-                names.append(node.name.value)
-
-        def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
-            if node.rest is not None:
-                names.append(node.rest.value)
-
-    pattern.visit(Finder())
+    for node in preorder(pattern):
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name is not None:
+            names.append(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest is not None:
+            names.append(node.rest)
     return names

@@ -6,12 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Tuple, Union
 
-import libcst as cst
+import ast
 
 from session_lint import sinks
+from session_lint.parsed import (
+    FUNCTION_TYPES,
+    FuncNode,
+    ParsedModule,
+    call_args,
+    dotted,
+    name_id,
+    positional_params,
+    preorder,
+    statements,
+    string_value,
+)
 from session_lint.settings import Settings
-
-FuncNode = cst.FunctionDef
 
 # Functions whose result is a session factory when assigned at module level.
 FACTORY_MAKERS = frozenset(
@@ -55,11 +65,11 @@ class Val:
 class ClassInfo:
     name: str
     qual: str
-    node: cst.ClassDef
+    node: ast.ClassDef
     methods: Dict[str, FuncNode] = field(default_factory=dict)
     attr_types: Dict[str, Val] = field(default_factory=dict)
     # Class-level attributes declared with a session dependency (class-based views).
-    dependency_attrs: Dict[str, Tuple[str, cst.CSTNode]] = field(default_factory=dict)
+    dependency_attrs: Dict[str, Tuple[str, ast.stmt]] = field(default_factory=dict)
     bases: Tuple[str, ...] = ()
 
 
@@ -80,16 +90,6 @@ class ModuleScan:
         return f"{self.name}.{name}" if self.name else name
 
 
-def dotted(node: cst.CSTNode) -> Optional[str]:
-    """``a.b.c`` for a chain of names and attributes, else ``None``."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
     parts = module.split(".") if module else []
     if not is_package:
@@ -102,28 +102,28 @@ def resolve_relative(module: str, is_package: bool, level: int, target: Optional
 
 
 def import_bindings(
-    stmt: Union[cst.Import, cst.ImportFrom], module: str, is_package: bool
+    stmt: Union[ast.Import, ast.ImportFrom], module: str, is_package: bool
 ) -> Dict[str, str]:
     """Local name -> qualified name for one import statement."""
     out: Dict[str, str] = {}
-    if isinstance(stmt, cst.Import):
+    if isinstance(stmt, ast.Import):
         for alias in stmt.names:
-            full = dotted(alias.name) or ""
+            full = alias.name
             if alias.asname is not None:
-                out[alias.asname.name.value] = full  # type: ignore[union-attr]
+                out[alias.asname] = full
             else:
                 head = full.split(".")[0]
                 out[head] = head
         return out
-    base = dotted(stmt.module) if stmt.module is not None else None
-    level = len(stmt.relative)
+    base = stmt.module
+    level = stmt.level or 0
     if level:
         base = resolve_relative(module, is_package, level, base)
-    if isinstance(stmt.names, cst.ImportStar):
-        return out
     for alias in stmt.names:
-        name = dotted(alias.name) or ""
-        local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
+        name = alias.name
+        if name == "*":
+            return out
+        local = alias.asname if alias.asname is not None else name
         out[local] = f"{base}.{name}" if base else name
     return out
 
@@ -167,16 +167,17 @@ class Resolver:
             return Val("factory", name)
         return Val("ref", name)  # a builtin or an unknown global: named as written
 
-    def eval(self, node: cst.CSTNode, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[Val]:
-        if isinstance(node, cst.Name):
-            if cls is not None and node.value in ("self", "cls") and node.value not in env:
+    def eval(self, node: ast.AST, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[Val]:
+        name = name_id(node)
+        if name is not None:
+            if cls is not None and name in ("self", "cls") and name not in env:
                 return Val("inst", cls.qual)
-            return self.lookup(node.value, env)
-        if isinstance(node, cst.Attribute):
+            return self.lookup(name, env)
+        if isinstance(node, ast.Attribute):
             base = self.eval(node.value, env, cls)
             if base is None:
                 return None
-            attr = node.attr.value
+            attr = node.attr
             if base.kind == "inst":
                 local = self.local_class(base.qual)
                 if local is not None:
@@ -186,11 +187,11 @@ class Resolver:
             if base.kind in ("ref", "factory"):
                 return Val("ref", f"{base.qual}.{attr}")
             return None
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             func = self.eval(node.func, env, cls)
             return self.result_of(func)
-        if isinstance(node, cst.Await):
-            return self.eval(node.expression, env, cls)
+        if isinstance(node, ast.Await):
+            return self.eval(node.value, env, cls)
         return None
 
     def result_of(self, func: Optional[Val]) -> Optional[Val]:
@@ -225,25 +226,23 @@ class Resolver:
         name = self.local_name(qual)
         return self.scan.classes.get(name) if name is not None else None
 
-    def annotation(self, node: Optional[cst.CSTNode], env: Dict[str, Optional[Val]]) -> Optional[Val]:
+    def annotation(self, node: Optional[ast.AST], env: Dict[str, Optional[Val]]) -> Optional[Val]:
         """The instance type an annotation names (``httpx.AsyncClient``, ``Optional[X]``, ``X | None``)."""
         if node is None:
             return None
-        if isinstance(node, cst.Annotation):
-            node = node.annotation
-        if isinstance(node, cst.SimpleString):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                node = cst.parse_expression(node.evaluated_value)  # type: ignore[arg-type]
-            except Exception:
+                node = ast.parse(node.value, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             return self.annotation(node.left, env) or self.annotation(node.right, env)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             head = self.eval(node.value, env)
             if head is not None and head.qual.rsplit(".", 1)[-1] in ("Optional", "Union", "Annotated"):
-                for element in node.slice:
-                    if isinstance(element.slice, cst.Index):
-                        found = self.annotation(element.slice.value, env)
+                for element in _subscript_elements(node):
+                    if not isinstance(element, ast.Slice):
+                        found = self.annotation(element, env)
                         if found is not None:
                             return found
             return None
@@ -252,35 +251,33 @@ class Resolver:
             return Val("inst", sinks.canonical(ref.qual))
         return None
 
-    def depends_text(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+    def depends_text(self, node: Optional[ast.AST]) -> Optional[str]:
         """``get_db`` for ``Depends(get_db)`` (or ``Security(...)``, ``dependency=...``): the
         dependency as written, whatever it is."""
-        if not isinstance(node, cst.Call):
+        if not isinstance(node, ast.Call):
             return None
         name = dotted(node.func)
         if name is None or name.rsplit(".", 1)[-1] not in DEPENDS:
             return None
-        dep: Optional[cst.CSTNode] = None
-        for i, arg in enumerate(node.args):
+        dep: Optional[ast.AST] = None
+        for i, arg in enumerate(call_args(node)):
             if arg.keyword is None and i == 0:
                 dep = arg.value
-            elif arg.keyword is not None and arg.keyword.value == "dependency":
+            elif arg.keyword == "dependency":
                 dep = arg.value
         return dotted(dep) if dep is not None else None
 
-    def annotated_depends_text(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+    def annotated_depends_text(self, node: Optional[ast.AST]) -> Optional[str]:
         """The dependency an annotation carries: ``Annotated[X, Depends(dep)]``, or a name of
         this module aliasing one (``DbDep``)."""
         if node is None:
             return None
-        if isinstance(node, cst.Annotation):
-            node = node.annotation
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             head = dotted(node.value)
             if head is not None and head.rsplit(".", 1)[-1] == "Annotated":
-                for element in list(node.slice)[1:]:
-                    if isinstance(element.slice, cst.Index):
-                        dep = self.depends_text(element.slice.value)
+                for element in _subscript_elements(node)[1:]:
+                    if not isinstance(element, ast.Slice):
+                        dep = self.depends_text(element)
                         if dep is not None:
                             return dep
             return None
@@ -296,10 +293,10 @@ class Resolver:
         last = text.rsplit(".", 1)[-1]
         return last if last in self.settings.session_dependencies else None
 
-    def dependency_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+    def dependency_of(self, node: Optional[ast.AST]) -> Optional[str]:
         return self.session_dependency(self.depends_text(node))
 
-    def annotated_dependency(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+    def annotated_dependency(self, node: Optional[ast.AST]) -> Optional[str]:
         return self.session_dependency(self.annotated_depends_text(node))
 
     def function_key(self, text: str) -> Optional[str]:
@@ -312,8 +309,14 @@ class Resolver:
         return None
 
 
+def _subscript_elements(node: ast.Subscript) -> List[ast.expr]:
+    """``X[a, b]`` -> ``[a, b]``; ``X[a]`` -> ``[a]``."""
+    index = node.slice
+    return list(index.elts) if isinstance(index, ast.Tuple) else [index]
+
+
 def scan_module(
-    module: cst.Module,
+    parsed: ParsedModule,
     name: str,
     is_package: bool,
     settings: Settings,
@@ -321,40 +324,39 @@ def scan_module(
 ) -> ModuleScan:
     scan = ModuleScan(name=name)
     resolver = Resolver(scan, settings, external)
-    pending_assigns: List[Tuple[str, cst.BaseExpression, Optional[cst.Annotation]]] = []
+    pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]] = []
+    type_alias = getattr(ast, "TypeAlias", None)  # ``type DbDep = ...`` (3.12)
 
-    def visit_block(statements) -> None:
-        for stmt in statements:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        scan.imports.update(import_bindings(small, name, is_package))
-                    elif isinstance(small, cst.Assign) and len(small.targets) == 1:
-                        target = small.targets[0].target
-                        if isinstance(target, cst.Name):
-                            pending_assigns.append((target.value, small.value, None))
-                    elif isinstance(small, cst.AnnAssign):
-                        if isinstance(small.target, cst.Name):
-                            pending_assigns.append((small.target.value, small.value, small.annotation))  # type: ignore[arg-type]
-                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                        _registered_endpoint(small.value, scan)
-            elif isinstance(stmt, cst.FunctionDef):
-                scan.functions[stmt.name.value] = stmt
-            elif isinstance(stmt, cst.ClassDef):
-                scan.classes[stmt.name.value] = _scan_class(stmt, scan)
-            elif isinstance(stmt, (cst.If, cst.Try)):
-                # ``try: import x except ImportError`` and ``if TYPE_CHECKING:`` still bind names.
-                visit_block(stmt.body.body)
-                if isinstance(stmt, cst.Try):
-                    for handler in stmt.handlers:
-                        visit_block(handler.body.body)
-                elif stmt.orelse is not None and isinstance(stmt.orelse, cst.Else):
-                    visit_block(stmt.orelse.body.body)
-            elif getattr(stmt, "__class__", None).__name__ == "TypeAlias":  # ``type DbDep = ...`` (3.12)
-                alias_name = stmt.name.value  # type: ignore[attr-defined]
-                pending_assigns.append((alias_name, stmt.value, None))  # type: ignore[attr-defined]
+    def visit_block(body: List[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                scan.imports.update(import_bindings(stmt, name, is_package))
+            elif isinstance(stmt, ast.Assign):
+                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    pending_assigns.append((stmt.targets[0].id, stmt.value, None))
+            elif isinstance(stmt, ast.AnnAssign):
+                if isinstance(stmt.target, ast.Name):
+                    pending_assigns.append((stmt.target.id, stmt.value, stmt.annotation))
+            elif isinstance(stmt, ast.Expr):
+                if isinstance(stmt.value, ast.Call):
+                    _registered_endpoint(stmt.value, scan)
+            elif isinstance(stmt, FUNCTION_TYPES):
+                scan.functions[stmt.name] = stmt
+            elif isinstance(stmt, ast.ClassDef):
+                scan.classes[stmt.name] = _scan_class(stmt, scan)
+            elif isinstance(stmt, ast.If):
+                # ``if TYPE_CHECKING:`` still binds names.
+                visit_block(stmt.body)
+                visit_block(stmt.orelse)
+            elif isinstance(stmt, ast.Try):
+                # ``try: import x except ImportError: x = None`` too.
+                visit_block(stmt.body)
+                for handler in stmt.handlers:
+                    visit_block(handler.body)
+            elif type_alias is not None and isinstance(stmt, type_alias):
+                pending_assigns.append((stmt.name.id, stmt.value, None))  # type: ignore[attr-defined]
 
-    visit_block(module.body)
+    visit_block(parsed.tree.body)
 
     # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
     annotated = list(scan.functions.items())
@@ -376,7 +378,7 @@ def scan_module(
             if ann is not None:
                 scan.globals[target] = ann
             continue
-        if isinstance(value, cst.Call):
+        if isinstance(value, ast.Call):
             maker = resolver.eval(value.func, {})
             if maker is not None and maker.kind == "ref" and maker.qual in FACTORY_MAKERS:
                 # The maker's name says whether the factory commits on exit (a contextmanager over
@@ -400,103 +402,95 @@ def scan_module(
     return scan
 
 
-def _lazy_singletons(fn: cst.FunctionDef, resolver: Resolver) -> Dict[str, Val]:
+def _lazy_singletons(fn: FuncNode, resolver: Resolver) -> Dict[str, Val]:
     """``gateway_service`` -> instance of ``GatewayService`` for a module ``__getattr__`` that
     builds singletons on first access (``if name == "gateway_service": ... GatewayService()``)."""
     found: Dict[str, Val] = {}
-
-    class Finder(cst.CSTVisitor):
-        def visit_If(self, node: cst.If) -> None:
-            test = node.test
-            if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-                return
-            target = test.comparisons[0]
-            if not isinstance(target.operator, cst.Equal) or not isinstance(target.comparator, cst.SimpleString):
-                return
-            attr = target.comparator.evaluated_value
-            calls: List[cst.Call] = []
-
-            class Calls(cst.CSTVisitor):
-                def visit_Call(self, call: cst.Call) -> None:
-                    calls.append(call)
-
-            node.body.visit(Calls())
-            for call in calls:
+    for node in statements(fn.body):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+            continue
+        attr = string_value(test.comparators[0])
+        if attr is None:
+            continue
+        for stmt in node.body:
+            done = False
+            for call in preorder(stmt):
+                if not isinstance(call, ast.Call):
+                    continue
                 val = resolver.eval(call, {})
                 if val is not None and val.kind == "inst" and isinstance(attr, str):
                     found.setdefault(attr, val)
+                    done = True
                     break
-
-    fn.body.visit(Finder())
+            if done:
+                break
     return found
 
 
-def _registered_endpoint(call: cst.Call, scan: ModuleScan) -> None:
-    if not isinstance(call.func, cst.Attribute):
+def _registered_endpoint(call: ast.Call, scan: ModuleScan) -> None:
+    if not isinstance(call.func, ast.Attribute):
         return
-    if call.func.attr.value not in ("add_api_route", "add_api_websocket_route", "add_route", "add_websocket_route"):
+    if call.func.attr not in ("add_api_route", "add_api_websocket_route", "add_route", "add_websocket_route"):
         return
     endpoint = None
-    positional = [a for a in call.args if a.keyword is None]
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value in ("endpoint", "route"):
+    args = call_args(call)
+    positional = [a for a in args if a.keyword is None]
+    for a in args:
+        if a.keyword in ("endpoint", "route"):
             endpoint = a.value
     if endpoint is None and len(positional) >= 2:
         endpoint = positional[1].value
-    if isinstance(endpoint, cst.Name):
-        scan.registered_endpoints.append(endpoint.value)
+    if isinstance(endpoint, ast.Name):
+        scan.registered_endpoints.append(endpoint.id)
 
 
-def _scan_class(node: cst.ClassDef, scan: ModuleScan) -> ClassInfo:
-    info = ClassInfo(name=node.name.value, qual=scan.qual_of_local(node.name.value), node=node)
-    info.bases = tuple(b for b in (dotted(arg.value) for arg in node.bases) if b)
-    if isinstance(node.body, cst.IndentedBlock):
-        for stmt in node.body.body:
-            if isinstance(stmt, cst.FunctionDef):
-                info.methods[stmt.name.value] = stmt
+def _scan_class(node: ast.ClassDef, scan: ModuleScan) -> ClassInfo:
+    info = ClassInfo(name=node.name, qual=scan.qual_of_local(node.name), node=node)
+    info.bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
+    for stmt in node.body:
+        if isinstance(stmt, FUNCTION_TYPES):
+            info.methods[stmt.name] = stmt
     return info
 
 
 def _class_attr_types(info: ClassInfo, resolver: Resolver) -> None:
-    body = info.node.body
-    if not isinstance(body, cst.IndentedBlock):
-        return
-    for stmt in body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    attr = small.target.value
-                    dep = resolver.dependency_of(small.value) or resolver.annotated_dependency(small.annotation)
-                    if dep is not None:
-                        info.dependency_attrs[attr] = (dep, small)
-                        continue
-                    val = resolver.annotation(small.annotation, {})
-                    if val is not None:
-                        info.attr_types[attr] = val
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    attr = small.targets[0].target.value  # type: ignore[union-attr]
-                    dep = resolver.dependency_of(small.value)
-                    if dep is not None:
-                        info.dependency_attrs[attr] = (dep, small)
-                        continue
-                    val = resolver.eval(small.value, {})
-                    if val is not None and val.kind == "inst":
-                        info.attr_types[attr] = val
+    for stmt in info.node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            attr = stmt.target.id
+            dep = resolver.dependency_of(stmt.value) or resolver.annotated_dependency(stmt.annotation)
+            if dep is not None:
+                info.dependency_attrs[attr] = (dep, stmt)
+                continue
+            val = resolver.annotation(stmt.annotation, {})
+            if val is not None:
+                info.attr_types[attr] = val
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            attr = stmt.targets[0].id
+            dep = resolver.dependency_of(stmt.value)
+            if dep is not None:
+                info.dependency_attrs[attr] = (dep, stmt)
+                continue
+            val = resolver.eval(stmt.value, {})
+            if val is not None and val.kind == "inst":
+                info.attr_types[attr] = val
     # ``self.x = httpx.AsyncClient()`` / ``self.x: httpx.AsyncClient = ...`` in any method.
     for method in info.methods.values():
         env: Dict[str, Optional[Val]] = {}
         # ``from app.services import GatewayService`` inside ``__init__`` binds names too.
-        for stmt in _local_imports(method):
-            for local, qual in import_bindings(stmt, resolver.scan.name, False).items():
-                env[local] = resolver.external.value(qual) if resolver.external is not None else None
-                if env[local] is None:
-                    env[local] = Val("ref", qual)
-        for param in _all_params(method.params):
+        for stmt in statements(method.body):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for local, qual in import_bindings(stmt, resolver.scan.name, False).items():
+                    env[local] = resolver.external.value(qual) if resolver.external is not None else None
+                    if env[local] is None:
+                        env[local] = Val("ref", qual)
+        for param in positional_params(method.args):
             val = resolver.annotation(param.annotation, {})
             if val is not None:
-                env[param.name.value] = val
-        for assign in _self_assignments(method):
-            target, value, annotation = assign
+                env[param.arg] = val
+        for target, value, annotation in self_assignments(method):
             val = resolver.eval(value, env, info) if value is not None else None
             if (val is None or val.kind != "inst") and annotation is not None:
                 val = resolver.annotation(annotation, env)
@@ -504,80 +498,61 @@ def _class_attr_types(info: ClassInfo, resolver: Resolver) -> None:
                 info.attr_types[target] = val
 
 
-def _local_imports(fn: cst.FunctionDef) -> List[Union[cst.Import, cst.ImportFrom]]:
-    found: List[Union[cst.Import, cst.ImportFrom]] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> None:
-            found.append(node)
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            found.append(node)
-
-    fn.body.visit(Finder())
-    return found
-
-
-def _all_params(params: cst.Parameters) -> List[cst.Param]:
-    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
-    return out
-
-
-class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: List[Tuple[str, Optional[cst.BaseExpression], Optional[cst.Annotation]]] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            attr = _self_attr(t.target)
-            if attr:
-                self.found.append((attr, node.value, None))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        attr = _self_attr(node.target)
-        if attr:
-            self.found.append((attr, node.value, node.annotation))
-
-
-def _self_attr(node: cst.CSTNode) -> Optional[str]:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
-        return node.attr.value
+def _self_attr(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
     return None
 
 
-def _self_assignments(method: cst.FunctionDef):
-    visitor = _SelfAssignments()
-    method.body.visit(visitor)
-    return visitor.found
+def self_assignments(method: FuncNode) -> List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]]:
+    """``(attr, value, annotation)`` for every ``self.attr = value`` (or annotated) in ``method``,
+    nested blocks included, in source order."""
+    found: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]] = []
+    for stmt in statements(method.body):
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                attr = _self_attr(target)
+                if attr:
+                    found.append((attr, stmt.value, None))
+        elif isinstance(stmt, ast.AnnAssign):
+            attr = _self_attr(stmt.target)
+            if attr:
+                found.append((attr, stmt.value, stmt.annotation))
+    return found
 
 
-def interface_digest(module: cst.Module) -> str:
-    """A digest of what other modules can learn from this one: every top-level statement, with
-    function bodies left out (but for a module ``__getattr__``), and of classes their attribute
-    declarations, method signatures and ``self.x = ...`` assignments. An edit inside a function
-    body leaves it unchanged, so modules that only read this one's names need not be redone."""
+def interface_digest(parsed: ParsedModule) -> str:
+    """A digest of what other modules can learn from this one: the module's source with the
+    bodies of its functions and methods cut out (but for a module ``__getattr__``), plus each
+    method's ``self.x = ...`` assignments. An edit inside a function body leaves it unchanged, so
+    modules that only read this one's names need not be redone.
+
+    Cutting byte ranges out of the source costs next to nothing; rendering each signature back
+    to text (as a libcst front end would) costs a tree walk per module."""
     import hashlib
 
-    parts: List[str] = []
-    empty = cst.SimpleStatementSuite(body=[cst.Pass()])
+    cuts: List[Tuple[int, int]] = []
+    kept: List[bytes] = []
 
-    def header(fn: cst.FunctionDef) -> str:
-        return module.code_for_node(fn.with_changes(body=empty, leading_lines=()))
+    def cut_body(fn: FuncNode) -> None:
+        first = fn.body[0]
+        cuts.append((parsed.offset(first.lineno, first.col_offset), parsed.offset(fn.end_lineno, fn.end_col_offset)))
 
-    for stmt in module.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__getattr__":
-            parts.append(header(stmt))
-        elif isinstance(stmt, cst.ClassDef):
-            parts.append(module.code_for_node(stmt.with_changes(body=empty, leading_lines=())))
-            if isinstance(stmt.body, cst.IndentedBlock):
-                for inner in stmt.body.body:
-                    if isinstance(inner, cst.FunctionDef):
-                        parts.append(header(inner))
-                        for target, value, annotation in _self_assignments(inner):
-                            parts.append(f"self.{target}={module.code_for_node(value) if value is not None else ''}"
-                                         f":{module.code_for_node(annotation.annotation) if annotation is not None else ''}")
-                    else:
-                        parts.append(module.code_for_node(inner))
-        else:
-            parts.append(module.code_for_node(stmt))
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    for stmt in parsed.tree.body:
+        if isinstance(stmt, FUNCTION_TYPES) and stmt.name != "__getattr__":
+            cut_body(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            for inner in stmt.body:
+                if isinstance(inner, FUNCTION_TYPES):
+                    cut_body(inner)
+                    for target, value, annotation in self_assignments(inner):
+                        value_text = parsed.segment(value) if value is not None else b""
+                        annotation_text = parsed.segment(annotation) if annotation is not None else b""
+                        kept.append(b"self." + target.encode() + b"=" + value_text + b":" + annotation_text)
+    parts: List[bytes] = []
+    at = 0
+    for start, end in cuts:
+        parts.append(parsed.span(at, start))
+        at = end
+    parts.append(parsed.span(at, None))
+    return hashlib.sha256(b"\0".join(parts + kept)).hexdigest()

@@ -106,8 +106,7 @@ def test_explain_unresolved_lists_calls_it_could_not_follow(tmp_path: Path, monk
 
 
 def test_interface_digest_ignores_bodies_and_sees_signatures():
-    import libcst as cst
-
+    from session_lint.analysis import parse
     from session_lint.module_scan import interface_digest
 
     base = (
@@ -122,16 +121,16 @@ def test_interface_digest_ignores_bodies_and_sees_signatures():
         "def helper(x):\n"
         "    return x + 1\n"
     )
-    digest = interface_digest(cst.parse_module(base))
+    digest = interface_digest(parse(base))
     body_edit = base.replace("return x + 1", "return x + 2").replace("await self.http.get(url)", "await self.http.post(url)")
-    assert interface_digest(cst.parse_module(body_edit)) == digest
+    assert interface_digest(parse(body_edit)) == digest
     for changed in (
         base.replace("def helper(x):", "def helper(x, y=0):"),
         base.replace("-> dict:", "-> list:"),
         base.replace("self.db = db", "self.session = db"),
         base.replace("timeout: int = 3", "timeout: int = 4"),
     ):
-        assert interface_digest(cst.parse_module(changed)) != digest
+        assert interface_digest(parse(changed)) != digest
 
 
 def test_cache_folder_ignores_itself(tmp_path: Path, monkeypatch):
