@@ -19,7 +19,7 @@ from session_lint.modules import module_name
 from session_lint.parsed import ParsedModule, encoding_of
 from session_lint.project import Project
 from session_lint.settings import Settings
-from session_lint.sinks import SinkTable
+from session_lint.sinks import sink_table
 from session_lint.transactions import Engine, EntrySession, Hold, Run, Site
 
 # Engine keys of sessions a handler holds without naming them (SL105) start with this.
@@ -43,18 +43,24 @@ class TooLarge(Exception):
     pass
 
 
-def _depth(tree: ast.AST, limit: int) -> int:
-    """The depth of ``tree``, counted without recursion, stopping past ``limit``."""
-    deepest = 0
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    """Whether any node of ``tree`` is more than ``limit`` levels deep, counted without recursion.
+
+    A node on one line cannot hold more than two levels per character it spans (each nested
+    expression takes at least one character of its parent's, and the nodes ``ast`` gives no
+    position to, such as a comprehension's clause, never nest in each other), so one short
+    enough to stay within the limit is not walked: that leaves most of a module unvisited."""
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                return deepest
+        if depth > limit:
+            return True
+        end_line = getattr(node, "end_lineno", None)
+        if end_line is not None and end_line == node.lineno:  # type: ignore[attr-defined]
+            if depth + 2 * (node.end_col_offset - node.col_offset) + 2 <= limit:  # type: ignore[attr-defined]
+                continue
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+    return False
 
 
 def parse(data: Union[bytes, str]) -> ParsedModule:
@@ -73,8 +79,7 @@ def parse(data: Union[bytes, str]) -> ParsedModule:
         raise ParseFailure(1, 0, f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
         raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
-    depth = _depth(tree, MAX_DEPTH)
-    if depth > MAX_DEPTH:
+    if _deeper_than(tree, MAX_DEPTH):
         raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
     return ParsedModule(tree, data, encoding_of(data))
 
@@ -88,7 +93,7 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     # Its top-level names are known now: a module that imports this one back while this one's
     # bodies are being lowered sees them, whatever order the files are checked in.
     project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), parsed.encoding, None, interface))
-    table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
+    table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, parsed, project.alias_dependency)

@@ -36,6 +36,7 @@ class Project:
         self._timed_out: Set[Path] = set()
         self._partial: Dict[Path, ModuleIndex] = {}
         self._missing_modules: Set[str] = set()
+        self._resolved_paths: Dict[str, str] = {}
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
         # While a module is lowered: the modules it consulted and their interface digests.
@@ -166,9 +167,16 @@ class Project:
         if self._reading:
             # What this module shows others is now part of the index being built.
             frame = self._reading[-1]
-            frame[str(Path(known.path).resolve())] = known.interface
+            frame[self._resolved(known.path)] = known.interface
             frame.update(known.deps)
         return known
+
+    def _resolved(self, path: str) -> str:
+        """``path`` made absolute, once per path: loads ask for it thousands of times."""
+        found = self._resolved_paths.get(path)
+        if found is None:
+            found = self._resolved_paths[path] = str(Path(path).resolve())
+        return found
 
     def split(self, qual: str) -> Tuple[Optional[ModuleIndex], List[str]]:
         """``(module, rest)`` for the longest prefix of ``qual`` that is a module of the tree."""

@@ -8,9 +8,10 @@ an MCP ``ClientSession`` called ``session`` is a sink, an ``AsyncSession`` calle
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 
 class Kind(enum.Enum):
@@ -184,6 +185,7 @@ NON_USERS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical(qualname: str) -> str:
     """The table's name for ``qualname`` (``mcp.client.session.ClientSession.call_tool`` ->
     ``mcp.ClientSession.call_tool``)."""
@@ -202,10 +204,21 @@ class SinkTable:
     extra_sinks: Tuple[str, ...] = ()
     extra_blocking: Tuple[str, ...] = ()
     non_sinks: Tuple[str, ...] = ()
+    # Answers so far: a project asks about the same few thousand names over and over, and each
+    # first answer tries every pattern of the table.
+    _memo: Dict[Tuple[str, ...], Optional[Kind]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def kind(self, names: Sequence[str]) -> Optional[Kind]:
         """The kind of the first of ``names`` (a resolved qualified name, then the source text)
         that any rule matches."""
+        key = tuple(names)
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = self._kind(key)
+            return found
+
+    def _kind(self, names: Sequence[str]) -> Optional[Kind]:
         for name in names:
             if not name:
                 continue
@@ -219,16 +232,41 @@ class SinkTable:
             if not name:
                 continue
             name = canonical(name)
-            for pattern, kind in _BUILTIN:
+            for pattern, kind in _candidates(name):
                 if fnmatchcase(name, pattern):
                     return kind
         return None
+
+
+def _first_segment(pattern: str) -> Optional[str]:
+    head = pattern.split(".", 1)[0]
+    return None if any(c in head for c in "*?[") else head
+
+
+# The built-in patterns by their first dotted segment (all are literal there): a name is only
+# tried against the few patterns of its own package, in the table's order.
+_BY_SEGMENT: Dict[Optional[str], List[Tuple[int, str, Kind]]] = {}
+for _index, (_pattern, _kind) in enumerate(_BUILTIN):
+    _BY_SEGMENT.setdefault(_first_segment(_pattern), []).append((_index, _pattern, _kind))
+
+
+def _candidates(name: str) -> List[Tuple[str, Kind]]:
+    found = _BY_SEGMENT.get(name.split(".", 1)[0], []) + _BY_SEGMENT.get(None, [])
+    return [(pattern, kind) for _index, pattern, kind in sorted(found)]
+
+
+@functools.lru_cache(maxsize=16)
+def sink_table(extra_sinks: Tuple[str, ...] = (), extra_blocking: Tuple[str, ...] = (),
+               non_sinks: Tuple[str, ...] = ()) -> SinkTable:
+    """The table for these settings, one per run: it remembers its answers."""
+    return SinkTable(tuple(extra_sinks), tuple(extra_blocking), tuple(non_sinks))
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatchcase(name, p) for p in patterns)
 
 
+@functools.lru_cache(maxsize=65536)
 def is_non_user(qualname: Optional[str]) -> bool:
     if not qualname:
         return False

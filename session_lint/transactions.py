@@ -74,7 +74,7 @@ class State:
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
     if a is None:
         return b
-    if b is None:
+    if b is None or a is b:  # most joins are of a state with itself (an event that changed nothing)
         return a
     return State(a.open | b.open, a.alias | b.alias)
 
@@ -126,10 +126,15 @@ class Outcome:
     exc: Optional[State] = None  # every state from which an exception may propagate
 
     def merge_abrupt(self, other: "Outcome") -> None:
-        self.ret = join(self.ret, other.ret)
-        self.brk = join(self.brk, other.brk)
-        self.cont = join(self.cont, other.cont)
-        self.exc = join(self.exc, other.exc)
+        # Called for every statement interpreted: the tests skip the calls for the usual Nones.
+        if other.ret is not None:
+            self.ret = join(self.ret, other.ret)
+        if other.brk is not None:
+            self.brk = join(self.brk, other.brk)
+        if other.cont is not None:
+            self.cont = join(self.cont, other.cont)
+        if other.exc is not None:
+            self.exc = join(self.exc, other.exc)
 
 
 @dataclass
@@ -180,15 +185,15 @@ class Engine:
     # ---------------------------------------------------------------- structure
 
     def node(self, node: ir.Node, state: State) -> Outcome:
-        method = getattr(self, "n_" + type(node).__name__)
-        return method(node, state)
+        return _HANDLERS[type(node)](self, node, state)
 
     def block(self, block: ir.Block, state: Optional[State]) -> Outcome:
         out = Outcome(normal=state)
+        handlers = _HANDLERS
         for item in block.items:
             if out.normal is None:
                 break  # unreachable after return/raise/break/continue
-            step = self.node(item, out.normal)
+            step = handlers[type(item)](self, item, out.normal)
             out.merge_abrupt(step)
             out.normal = step.normal
         return out
@@ -439,6 +444,13 @@ class Engine:
             else:
                 after = after.released(key)
         return self.event(state, after)
+
+
+# Node type -> the Engine method that interprets it (a lookup by name per node costs more than
+# the interpretation of most nodes).
+_HANDLERS = {
+    getattr(ir, name[2:]): method for name, method in vars(Engine).items() if name.startswith("n_")
+}
 
 
 def _stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
