@@ -1,3 +1,3 @@
-from session_lint.cli import main
+from session_lint.cli import run
 
-main()
+run()

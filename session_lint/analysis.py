@@ -20,6 +20,7 @@ from session_lint.parsed import ParsedModule, encoding_of
 from session_lint.project import Project
 from session_lint.settings import Settings
 from session_lint.sinks import sink_table
+from session_lint.timing import measure
 from session_lint.transactions import Engine, EntrySession, Hold, Run, Site
 
 # Engine keys of sessions a handler holds without naming them (SL105) start with this.
@@ -67,7 +68,7 @@ def parse(data: Union[bytes, str]) -> ParsedModule:
     """CPython's own parser: fast, precise about syntax errors, and it never crashes the
     process."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), measure("parsing"):
             warnings.simplefilter("ignore")  # the analyzed code's SyntaxWarnings are not ours to print
             tree = compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as syntax:
@@ -116,23 +117,41 @@ def analyze(
     shown = display_path if display_path is not None else str(path)
     project = project or Project(settings)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    index, failed = index_file(raw, path, settings, project, shown)
+    if index is None:
+        return failed
+    return check_index(index, raw, settings, project, shown, apply_noqa, unresolved)
+
+
+def index_file(raw: bytes, path: Path, settings: Settings, project: Project,
+               shown: str) -> Tuple[Optional[ModuleIndex], List[Finding]]:
+    """The first half of :func:`analyze`: the file's index, or why there is none (SL001, SL003)."""
     limit = settings.max_file_size_kb * 1024
     if len(raw) > limit:
         if not settings.enabled("SL003"):
-            return []
+            return None, []
         found = Finding(shown, 1, 0, "SL003", f"not analyzed: {len(raw) / 1024 / 1024:.1f} MB is more than "
                                               f"max-file-size-kb ({settings.max_file_size_kb} KB)")
-        return [dataclasses.replace(found, fingerprint=fingerprint(found, "SL003"))]
+        return None, [dataclasses.replace(found, fingerprint=fingerprint(found, "SL003"))]
     try:
-        index = project.index(raw, path)
+        return project.index(raw, path), []
     except ParseFailure as failure:
         found = Finding(shown, failure.line, failure.col, "SL001", failure.message)
-        return [dataclasses.replace(found, fingerprint=fingerprint(found, failure.message))] if settings.enabled("SL001") else []
+        if not settings.enabled("SL001"):
+            return None, []
+        return None, [dataclasses.replace(found, fingerprint=fingerprint(found, failure.message))]
+
+
+def check_index(index: ModuleIndex, raw: bytes, settings: Settings, project: Project, shown: str,
+                apply_noqa: bool = True, unresolved: Optional[List[Tuple[str, int, int, str]]] = None) -> List[Finding]:
+    """The second half of :func:`analyze`: the engine over an indexed file, then ``# noqa``."""
     checker = Checker(index, project)
     findings = checker.findings(shown)
     if unresolved is not None:
         for pos, label in sorted(checker.unresolved.items(), key=lambda item: (item[0].line, item[0].col)):
             unresolved.append((shown, pos.line, pos.col, label))
+    if not findings:
+        return []
     text = raw.decode(index.encoding, errors="replace")
     lines = text.splitlines()
     kept = []

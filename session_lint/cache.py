@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 from session_lint import __version__
 from session_lint.module_index import ModuleIndex
@@ -53,6 +53,23 @@ class Cache:
 
     def put(self, content_hash: str, module: str, index: ModuleIndex) -> None:
         self._store(self._file(content_hash, module), index)
+
+    def get_run(self, run_key: str, current: Callable[[str], Optional[str]]) -> object:
+        """The result of the last run over the same files, if every file it read (its own and
+        the modules it followed) still has the content digest recorded (``current`` gives it
+        now). A warm run over an unchanged tree then reads each file once, to hash it, and
+        parses nothing."""
+        entry = self._load(self._file(run_key, "\0run"))
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
+            return None
+        digests, result = entry
+        for path, recorded in digests.items():
+            if current(path) != recorded:
+                return None
+        return result
+
+    def put_run(self, run_key: str, digests: Dict[str, Optional[str]], result: object) -> None:
+        self._store(self._file(run_key, "\0run"), (digests, result))
 
     def get_interface(self, content_hash: str) -> Optional[str]:
         found = self._load(self._file(content_hash, "\0interface"))

@@ -107,6 +107,10 @@ class Project:
         self.register(index, path)
         return index
 
+    def indexed_paths(self) -> Set[Path]:
+        """Every module file this run has read: indexed, or found unreadable."""
+        return set(self._by_path) | self._failed | self._timed_out
+
     def partial(self, path: Path, facts: ModuleIndex) -> None:
         """The top level of a module whose bodies are being lowered right now."""
         self._partial[path.resolve()] = facts

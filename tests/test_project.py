@@ -217,3 +217,61 @@ def test_findings_do_not_depend_on_the_order_files_are_checked_in(tmp_path: Path
     other = check_paths(["app/importer.py", "app/service.py"], Settings()).findings
     assert [f.text() for f in one] == [f.text() for f in other]
     assert [f.chain for f in one] == [("run", "register", "httpx.AsyncClient.post")]
+
+
+def _texts(result):
+    return [(f.text(), f.chain, f.fingerprint) for f in result.findings]
+
+
+def test_findings_are_the_same_for_any_jobs_and_with_or_without_the_cache(tmp_path: Path, monkeypatch):
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    serial = check_paths(["app"], Settings(), jobs=1)
+    parallel = check_paths(["app"], Settings(), jobs=2)
+    three = check_paths(["app"], Settings(), jobs=3)
+    cold = check_paths(["app"], Settings(), cache_dir=cache, jobs=2)
+    warm = check_paths(["app"], Settings(), cache_dir=cache, jobs=2)
+    warm_serial = check_paths(["app"], Settings(), cache_dir=cache, jobs=1)
+    assert len(serial.findings) == 6 and {f.code for f in serial.findings} == {"SL102", "SL105"}
+    assert _texts(serial) == _texts(parallel) == _texts(three) == _texts(cold) == _texts(warm) == _texts(warm_serial)
+    assert serial.unresolved == parallel.unresolved == warm.unresolved
+    assert cold.prepared > 0 and warm.prepared == 0
+
+
+FOLDER_CASES = sorted(p for p in (FIXTURES / "check").iterdir() if p.is_dir() and p.name != "flake8_config")
+
+
+def test_every_folder_case_gives_the_same_output_for_any_jobs_cold_or_warm(tmp_path: Path, monkeypatch):
+    for case in FOLDER_CASES:
+        root = tmp_path / case.name
+        shutil.copytree(case, root, ignore=shutil.ignore_patterns(".session-lint-cache"))
+        monkeypatch.chdir(root)
+        outputs = []
+        for args in (["--no-cache", "--jobs", "1"], ["--no-cache", "--jobs", "2"],
+                     ["--cache-dir", str(tmp_path / "cache"), "--jobs", "2"],
+                     ["--cache-dir", str(tmp_path / "cache"), "--jobs", "1"]):
+            result = CliRunner().invoke(main, ["check", *args, "."])
+            assert result.exit_code in (0, 1), result.output
+            outputs.append(result.output)
+        assert len(set(outputs)) == 1, case.name
+        assert outputs[0] == (case / "expected.txt").read_text(), case.name
+
+
+def test_a_warm_run_redoes_the_work_when_a_module_it_followed_changed(tmp_path: Path, monkeypatch):
+    # Only the router is checked; the service it calls into lies outside the given path, and
+    # editing it must still change the router's findings on the next run with the cache.
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    before = check_paths(["app/routers/tools.py"], Settings(), cache_dir=cache)
+    assert len(before.findings) == 6
+    assert _texts(check_paths(["app/routers/tools.py"], Settings(), cache_dir=cache)) == _texts(before)
+    service = root / "app" / "services" / "tool_service.py"
+    service.write_text(service.read_text().replace(
+        "        tool = db.get(Tool, tool_id)\n        return await backend_client.post(tool.url, args)",
+        "        url = db.get(Tool, tool_id).url\n        db.commit()\n        return await backend_client.post(url, args)",
+    ))
+    after = check_paths(["app/routers/tools.py"], Settings(), cache_dir=cache)
+    assert [f.line for f in after.findings] == [26, 32, 43, 50, 61]
+    assert _texts(after) == _texts(check_paths(["app/routers/tools.py"], Settings()))
