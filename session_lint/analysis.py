@@ -80,14 +80,22 @@ def parse(data: Union[bytes, str]) -> ParsedModule:
         raise ParseFailure(1, 0, f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
         raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
+    return parsed_from(tree, data)
+
+
+def parsed_from(tree: ast.Module, data: Union[bytes, str]) -> ParsedModule:
+    """A module parsed already (flake8 hands its plugins the tree it made), once it passes the
+    depth guard."""
     if _deeper_than(tree, MAX_DEPTH):
         raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
     return ParsedModule(tree, data, encoding_of(data))
 
 
-def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ModuleIndex:
-    """Parses and lowers one module, using ``project`` for what other modules define."""
-    parsed = parse(data)
+def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project,
+            tree: Optional[ast.Module] = None) -> ModuleIndex:
+    """Parses (unless ``tree`` is the module parsed already) and lowers one module, using
+    ``project`` for what other modules define."""
+    parsed = parse(data) if tree is None else parsed_from(tree, data)
     name, is_package = module_name(path)
     interface = interface_digest(parsed)
     scan = scan_module(parsed, name, is_package, settings, project)
@@ -109,22 +117,24 @@ def analyze(
     display_path: Optional[str] = None,
     apply_noqa: bool = True,
     unresolved: Optional[List[Tuple[str, int, int, str]]] = None,
+    tree: Optional[ast.Module] = None,
 ) -> List[Finding]:
     """Every finding in one file, after ``# noqa`` and ``select``/``ignore``. When
     ``unresolved`` is given, the awaited calls made while a session was open that could not be
-    followed are appended to it as ``(path, line, col, call)``."""
+    followed are appended to it as ``(path, line, col, call)``. ``tree``: the file parsed
+    already, if it was."""
     path = Path(path)
     shown = display_path if display_path is not None else str(path)
     project = project or Project(settings)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    index, failed = index_file(raw, path, settings, project, shown)
+    index, failed = index_file(raw, path, settings, project, shown, tree)
     if index is None:
         return failed
     return check_index(index, raw, settings, project, shown, apply_noqa, unresolved)
 
 
-def index_file(raw: bytes, path: Path, settings: Settings, project: Project,
-               shown: str) -> Tuple[Optional[ModuleIndex], List[Finding]]:
+def index_file(raw: bytes, path: Path, settings: Settings, project: Project, shown: str,
+               tree: Optional[ast.Module] = None) -> Tuple[Optional[ModuleIndex], List[Finding]]:
     """The first half of :func:`analyze`: the file's index, or why there is none (SL001, SL003)."""
     limit = settings.max_file_size_kb * 1024
     if len(raw) > limit:
@@ -134,7 +144,7 @@ def index_file(raw: bytes, path: Path, settings: Settings, project: Project,
                                               f"max-file-size-kb ({settings.max_file_size_kb} KB)")
         return None, [dataclasses.replace(found, fingerprint=fingerprint(found, "SL003"))]
     try:
-        return project.index(raw, path), []
+        return project.index(raw, path, tree), []
     except ParseFailure as failure:
         found = Finding(shown, failure.line, failure.col, "SL001", failure.message)
         if not settings.enabled("SL001"):

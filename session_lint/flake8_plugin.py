@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 from pathlib import Path
 import sys
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
@@ -28,6 +29,7 @@ class SessionLintChecker:
     projects: ClassVar[Dict[Path, Project]] = {}
 
     def __init__(self, tree: Any, filename: str, lines: List[str]) -> None:
+        self.tree = tree
         self.filename = filename
         self.lines = lines
 
@@ -66,5 +68,7 @@ class SessionLintChecker:
         settings = self.settings or settings_mod.Settings()
         project = self.project_for(self.filename, settings)
         source = "".join(self.lines)
-        for f in analyze(source, self.filename, settings, project, apply_noqa=False):
+        # flake8 parsed the file with ``ast`` already: the front end reads that tree.
+        tree = self.tree if isinstance(self.tree, ast.Module) else None
+        for f in analyze(source, self.filename, settings, project, apply_noqa=False, tree=tree):
             yield f.line, f.col, f"{f.code} {f.message}", type(self)

@@ -70,7 +70,7 @@ class Project:
         self._interfaces[path] = result
         return result
 
-    def index(self, data: bytes, path: Path) -> ModuleIndex:
+    def index(self, data: bytes, path: Path, tree=None) -> ModuleIndex:
         """The index of the module at ``path`` with content ``data``: from the cache when none
         of the modules it was built from changed its interface, else parsed and lowered (raises
         ParseFailure)."""
@@ -90,7 +90,7 @@ class Project:
             self._reading.append({})
             try:
                 with time_limit(self.settings.file_timeout_seconds):
-                    index = prepare(data, path, self.settings, self)
+                    index = prepare(data, path, self.settings, self, tree)
             except FileTimeout:
                 self._timed_out.add(key)
                 raise

@@ -84,12 +84,12 @@ def test_a_file_that_takes_too_long_is_reported_and_skipped(tmp_path, monkeypatc
     (tmp_path / "fast.py").write_text("y = 2\n")
     real_prepare = analysis.prepare
 
-    def slow_prepare(data, path, settings, project):
+    def slow_prepare(data, path, settings, project, tree=None):
         if Path(path).name == "slow.py":
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # pure Python, interruptible
                 pass
-        return real_prepare(data, path, settings, project)
+        return real_prepare(data, path, settings, project, tree)
 
     monkeypatch.setattr(analysis, "prepare", slow_prepare)
     monkeypatch.chdir(tmp_path)
