@@ -265,10 +265,19 @@ def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPT
     """Session dependencies (``get_db``) that the dependency ``key``, or one it depends on, leaves
     with an open transaction when the handler starts: dependency -> what opened it
     (``get_current_user_with_permissions -> get_current_user: db.query``)."""
+    if seen is None and depth == _DEPTH:
+        # Every handler behind the same dependency asks the same question: answer it once.
+        memo_key = ("dependency_sessions", key)
+        if memo_key not in project.memo:
+            project.memo[memo_key] = _dependency_sessions(key, project, depth, set())
+        return dict(project.memo[memo_key])  # type: ignore[arg-type]
+    return _dependency_sessions(key, project, depth, seen if seen is not None else set())
+
+
+def _dependency_sessions(key: Optional[str], project: Project, depth: int, seen: Set[str]) -> Dict[str, str]:
     fn = project.function(key) if key else None
     if fn is None or depth <= 0:
         return {}
-    seen = set() if seen is None else seen
     if fn.key in seen:
         return {}
     seen.add(fn.key)

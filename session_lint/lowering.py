@@ -485,8 +485,19 @@ class FunctionLowerer:
             self.expr(node.value, out)  # type: ignore[attr-defined]
             out.append(ir.Yield(None, self.m.pos(node)))
             return
-        for child in children(node):
-            self.expr(child, out)
+        fields = _SOURCE_ORDER_FIELDS.get(kind)
+        if fields is None:
+            for child in children(node):
+                self.expr(child, out)
+            return
+        # The common expressions, read field by field: the generic walk costs a generator per node.
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                for child in value:
+                    self.expr(child, out)
+            else:
+                self.expr(value, out)
 
     def call_parts(self, node: ast.Call, out: List[ir.Node]) -> None:
         """The events of evaluating a call's function and arguments, then the method use."""
@@ -720,6 +731,26 @@ class FunctionLowerer:
 # Nodes with nothing below them that can matter: operators and load/store markers.
 _LEAVES = frozenset({ast.Load, ast.Store, ast.Del, *ast.operator.__subclasses__(), *ast.boolop.__subclasses__(),
                      *ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__()})
+
+
+# Expressions whose fields ``ast`` lists in source order, and those fields.
+_SOURCE_ORDER_FIELDS = {
+    ast.BinOp: ("left", "right"),
+    ast.BoolOp: ("values",),
+    ast.UnaryOp: ("operand",),
+    ast.Compare: ("left", "comparators"),
+    ast.Subscript: ("value", "slice"),
+    ast.Tuple: ("elts",),
+    ast.List: ("elts",),
+    ast.Set: ("elts",),
+    ast.Starred: ("value",),
+    ast.JoinedStr: ("values",),
+    ast.FormattedValue: ("value", "format_spec"),
+    ast.Slice: ("lower", "upper", "step"),
+    ast.Return: ("value",),
+    ast.Delete: ("targets",),
+    ast.Assert: ("test", "msg"),
+}
 
 
 def _statement_blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:

@@ -9,10 +9,11 @@ position metadata. libcst is kept for ``fix``, which must reproduce every byte.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import re
 import tokenize
-from typing import Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Iterator, List, NamedTuple, Optional, Set, Union
 
 from session_lint import ir
 
@@ -21,6 +22,7 @@ FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 # The parser's own line ends: ``str.splitlines`` would also split on form feeds and the like.
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
 
 # ``True``, ``False`` and ``None`` are names in libcst and in what users write, constants in ast.
 _KEYWORD_CONSTANTS = {True: "True", False: "False", None: "None"}
@@ -176,7 +178,7 @@ class ParsedModule:
         self.ascii = text.isascii()
         self._utf8 = text.encode("utf-8", "surrogatepass")
         self._line_starts: Optional[List[int]] = None
-        self._char_cols: Dict[int, List[int]] = {}
+        self._non_ascii: Optional[Set[int]] = None
 
     # ------------------------------------------------------------ positions
 
@@ -189,12 +191,15 @@ class ParsedModule:
 
     def column(self, line: int, byte_col: int) -> int:
         """The character column of UTF-8 byte offset ``byte_col`` on ``line``."""
-        if self.ascii:
+        if self.ascii or line not in self.non_ascii_lines():
             return byte_col
-        raw = self.line_bytes(line)
-        if raw.isascii():
-            return byte_col
-        return len(raw[:byte_col].decode("utf-8", errors="replace"))
+        return len(self.line_bytes(line)[:byte_col].decode("utf-8", errors="replace"))
+
+    def non_ascii_lines(self) -> Set[int]:
+        if self._non_ascii is None:
+            starts = self.line_starts()
+            self._non_ascii = {bisect.bisect_right(starts, m.start()) for m in _NON_ASCII.finditer(self._utf8)}
+        return self._non_ascii
 
     def line_bytes(self, line: int) -> bytes:
         starts = self.line_starts()

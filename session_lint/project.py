@@ -37,6 +37,9 @@ class Project:
         self._partial: Dict[Path, ModuleIndex] = {}
         self._missing_modules: Set[str] = set()
         self._resolved_paths: Dict[str, str] = {}
+        # Answers to questions about the finished index that many files ask (which sessions a
+        # dependency leaves open), by question.
+        self.memo: Dict[Tuple[str, Optional[str]], object] = {}
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
         self._near: Optional[Path] = None
         # While a module is lowered: the modules it consulted and their interface digests.
