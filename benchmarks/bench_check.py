@@ -5,12 +5,15 @@ unzips it, and measures in one run on this machine:
 
   ast floor     parsing every file with the stdlib `ast` (one core)
   libcst parse  parsing every file with `libcst.parse_module` (one core)
-  cold          `session-lint check --no-cache mcpgateway/`
+  cold          `session-lint check --no-cache mcpgateway/` (default --jobs: every core), and
+                with --jobs 1
   warm          `session-lint check` again with the cache of a first run
   one changed   the pre-commit case: one file's body edited, the rest cached
-  flake8        `flake8 --select SL mcpgateway/`
-and, with --scale, the cold run on the whole wheel replicated 4 times (does time grow linearly?).
-Peak memory is the largest resident set of any measured child process.
+  flake8        `flake8 --select SL mcpgateway/`, and flake8 with no check selected (what
+                flake8 costs by itself: it still reads, tokenizes and parses every file)
+the phases of the cold run as session-lint reports them (--timings), and, with --scale, the cold
+run on the whole unzipped wheel and on 4 copies of it (does time grow linearly?). Peak memory is
+the largest resident set of the measured process or any of its workers.
 
     python benchmarks/bench_check.py [--quick] [--scale] [--cache DIR]
 """
@@ -61,15 +64,22 @@ def time_parse(files, parse) -> float:
     return time.perf_counter() - started
 
 
-def run(cmd, cwd) -> tuple:
-    """(seconds, peak RSS in MB of this child, stdout)."""
+def run(cmd, cwd, phases=None) -> tuple:
+    """(seconds, peak RSS in MB of this child or any of its workers, stdout). With ``phases``
+    (a dict), the ``--timings`` lines the run printed are added to it."""
     started = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    lines = proc.stderr.strip().splitlines()
     try:
-        peak = int(proc.stderr.strip().splitlines()[-1]) / 1024
+        peak = int(lines[-1]) / 1024
     except (ValueError, IndexError):
         peak = float("nan")
+    if phases is not None:
+        for line in lines:
+            if line.startswith("session-lint: timing: "):
+                name, _, seconds = line[len("session-lint: timing: "):].rpartition(" ")[0].rpartition(" ")
+                phases[name] = float(seconds)
     return elapsed, peak, proc.stdout
 
 
@@ -92,40 +102,56 @@ def main() -> int:
         cst_parse = time_parse(files, libcst.parse_module)
         exe = [sys.executable, "-m", "session_lint"]
         cache_dir = work / "cache"
-        cold, cold_mem, cold_out = run([*exe, "check", "--no-cache", target], work)
+        phases: dict = {}
+        cold, cold_mem, cold_out = run([*exe, "check", "--no-cache", "--timings", target], work, phases)
+        serial, serial_mem, serial_out = run([*exe, "check", "--no-cache", "--jobs", "1", target], work)
         _, _, _ = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
         warm, warm_mem, warm_out = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
         # The pre-commit case: one body edited, then only that file checked with the cache.
         changed = files[len(files) // 2]
         text = changed.read_text()
         changed.write_text(text + "\n\ndef _bench_added():\n    return 1\n")
-        one, one_mem, _ = run([*exe, "check", "--cache-dir", str(cache_dir), str(changed.relative_to(work))], work)
-        full_after, _, full_out = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
-        changed.write_text(text)
         rel = str(changed.relative_to(work))
-        one_identical = ([l for l in full_out.splitlines() if l.startswith(rel + ":")]
-                         == [l for l in run([*exe, "check", "--no-cache", target], work)[2].splitlines()
-                             if l.startswith(rel + ":")])
-        flake, flake_mem, _ = run([sys.executable, "-m", "flake8", "--select", "SL", target], work)
+        one, one_mem, one_out = run([*exe, "check", "--cache-dir", str(cache_dir), rel], work)
+        fresh = run([*exe, "check", "--no-cache", target], work)[2]
+        changed.write_text(text)
+        one_identical = one_out.splitlines() == [line for line in fresh.splitlines() if line.startswith(rel + ":")]
+        flake, flake_mem, flake_out = run([sys.executable, "-m", "flake8", "--select", "SL", target], work)
+        flake_alone, flake_alone_mem, _ = run([sys.executable, "-m", "flake8", "--select", "XX999", target], work)
         rows = [
             ("ast floor (1 core)", floor, 1.0, "", ""),
             ("libcst parse (1 core)", cst_parse, cst_parse / floor, "", ""),
-            ("cold check, no cache", cold, cold / floor, f"<= {TARGETS['cold']}x", f"{cold_mem:.0f} MB"),
-            ("warm check, cache", warm, warm / floor, f"<= {TARGETS['warm']}x", f"{warm_mem:.0f} MB"),
+            (f"cold, --jobs {os.cpu_count()}", cold, cold / floor, f"<= {TARGETS['cold']}x", f"{cold_mem:.0f} MB"),
+            ("cold, --jobs 1", serial, serial / floor, "", f"{serial_mem:.0f} MB"),
+            ("warm, cache", warm, warm / floor, f"<= {TARGETS['warm']}x", f"{warm_mem:.0f} MB"),
             ("one changed file", one, one / floor, "<= 0.5 s", f"{one_mem:.0f} MB"),
             ("flake8 --select SL", flake, flake / floor, f"<= {TARGETS['flake8']}x", f"{flake_mem:.0f} MB"),
+            ("flake8, nothing selected", flake_alone, flake_alone / floor, "(flake8 alone)", f"{flake_alone_mem:.0f} MB"),
         ]
         if args.scale and not args.quick:
+            shutil.copytree(src, work / "wheel", ignore=shutil.ignore_patterns("*.dist-info"))
+            whole_files = files_of(work / "wheel")
+            whole_floor = time_parse(whole_files, ast.parse)
+            whole, whole_mem, _ = run([*exe, "check", "--no-cache", "wheel"], work)
             for n in range(4):
-                shutil.copytree(src / "mcpgateway", work / "replicated" / f"copy{n}" / "mcpgateway")
+                shutil.copytree(work / "wheel", work / "replicated" / f"copy{n}")
+            rep_floor = time_parse(files_of(work / "replicated"), ast.parse)
             rep, rep_mem, _ = run([*exe, "check", "--no-cache", "replicated"], work)
-            rows.append(("cold, wheel x4", rep, rep / floor, "linear: ~4x cold", f"{rep_mem:.0f} MB"))
+            rows.append(("wheel: ast floor", whole_floor, whole_floor / floor, "", ""))
+            rows.append(("wheel: cold", whole, whole / floor, f"{whole / whole_floor:.2f}x its floor", f"{whole_mem:.0f} MB"))
+            rows.append(("wheel x4: ast floor", rep_floor, rep_floor / floor, "", ""))
+            rows.append(("wheel x4: cold", rep, rep / floor, f"{rep / whole:.2f}x wheel (linear: 4)", f"{rep_mem:.0f} MB"))
         print(f"gateway {VERSION}: {target}, {len(files)} files, {size:.1f} MB; {os.cpu_count()} cores")
-        print(f"{'run':<24}{'seconds':>9}{'x floor':>9}  {'target':<18}{'peak RSS':>10}")
+        print(f"{'run':<26}{'seconds':>9}{'x floor':>9}  {'target':<26}{'peak RSS':>10}")
         for name, seconds, ratio, target_text, mem in rows:
-            print(f"{name:<24}{seconds:>9.2f}{ratio:>9.2f}  {target_text:<18}{mem:>10}")
-        print(f"findings: cold {len(cold_out.splitlines())}, warm {len(warm_out.splitlines())}; "
-              f"one-changed findings identical to a full run: {one_identical}")
+            print(f"{name:<26}{seconds:>9.2f}{ratio:>9.2f}  {target_text:<26}{mem:>10}")
+        print("phases of the cold run (session-lint --timings; analysis runs in the workers):")
+        for name, seconds in phases.items():
+            print(f"  {name:<32}{seconds:>7.2f} s {seconds / floor:>7.2f}x floor")
+        same_jobs = cold_out == serial_out
+        print(f"findings: cold {len(cold_out.splitlines())}, --jobs 1 {len(serial_out.splitlines())} "
+              f"(identical: {same_jobs}), warm {len(warm_out.splitlines())} (identical: {warm_out == cold_out}), "
+              f"flake8 {len(flake_out.splitlines())}; one-changed findings identical to a full run: {one_identical}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -1,4 +1,5 @@
-"""The on-disk cache of lowered modules, keyed on content, module name, settings and version.
+"""The on-disk cache of lowered modules, keyed on content, module name, settings and version, and
+of whole runs, keyed on the files a run is over.
 
 An entry also records the modules its lowering read (an imported function's return annotation,
 an imported ``Depends`` alias, an imported instance), transitively, each with the digest of its
