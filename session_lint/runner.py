@@ -3,15 +3,13 @@ and never letting one file stop the others."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import multiprocessing
 import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, List, Optional, Sequence, Set, Tuple
 
 from session_lint.analysis import check_index, index_file
 from session_lint.cache import Cache, digest
@@ -67,8 +65,7 @@ def check_paths(
     clock = timings if timings is not None else Timings()
     activate(timings)
     try:
-        with _few_collections():
-            return _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, clock)
+        return _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, clock)
     finally:
         activate(None)
 
@@ -219,16 +216,3 @@ def _for_reuse(result: RunResult) -> RunResult:
     """The result as a later run with nothing changed reports it: nothing read anew."""
     return dataclasses.replace(result, prepared=0, cache_hits=0, findings=list(result.findings),
                                unresolved=list(result.unresolved))
-
-
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
-    """A run allocates millions of small objects (syntax trees, the intermediate form) and frees
-    them in bulk; none form reference cycles the collector could reclaim, so its default
-    thresholds only spend time walking them (a third of a cold run)."""
-    previous = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
