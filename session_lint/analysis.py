@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from session_lint import ir
+from session_lint import ir, orm_models
 from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
@@ -59,7 +59,7 @@ def _depth(tree: ast.AST, limit: int) -> int:
     return deepest
 
 
-def precheck(data: Union[bytes, str]) -> None:
+def precheck(data: Union[bytes, str]) -> ast.Module:
     """CPython's parser first: it is fast, reports syntax errors precisely, and never crashes
     the process; libcst only sees what it accepted, of a depth libcst can take."""
     try:
@@ -78,10 +78,13 @@ def precheck(data: Union[bytes, str]) -> None:
     depth = _depth(tree, MAX_DEPTH)
     if depth > MAX_DEPTH:
         raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
+    return tree
 
 
-def parse(data: Union[bytes, str]) -> cst.Module:
-    precheck(data)
+def parse(data: Union[bytes, str], checked: bool = False) -> cst.Module:
+    """libcst's tree, once ``precheck`` accepted ``data`` (``checked``: the caller ran it)."""
+    if not checked:
+        precheck(data)
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -103,19 +106,23 @@ def parse(data: Union[bytes, str]) -> cst.Module:
 
 def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Project) -> ModuleIndex:
     """Parses and lowers one module, using ``project`` for what other modules define."""
-    module = parse(data)
+    # CPython's tree is read for the ORM facts and dropped before libcst's is built: both at
+    # once would double the peak memory on a large module.
+    orm = orm_models.read(precheck(data))
+    module = parse(data, checked=True)
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     name, is_package = module_name(path)
     interface = interface_digest(module)
     scan = scan_module(module, name, is_package, settings, project)
     # Its top-level names are known now: a module that imports this one back while this one's
     # bodies are being lowered sees them, whatever order the files are checked in.
-    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), module.encoding, None, interface))
+    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), module.encoding, None,
+                                   interface, orm))
     table = SinkTable(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, positions, table, project)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, lowerer.pos, project.alias_dependency)
-    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface)
+    return index_of(scan, lowerer.resolver, str(path), module.encoding, lowered.functions, interface, orm)
 
 
 def analyze(
@@ -210,7 +217,7 @@ class Checker:
                 why = dependency_open_reason(p.dependency_key, self.project)
                 if why is not None:
                     site = Site(p.pos.line, p.pos.col, why)
-            entry.append(EntrySession(p.name, p.name, site))
+            entry.append(EntrySession(p.name, p.name, site, p.dependency_key))
         for dependency, (pos, why, via) in sorted(opened.items()):
             if dependency not in named:
                 # FastAPI caches the session per request and closes it after the response:
@@ -284,7 +291,11 @@ def dependency_sessions(key: Optional[str], project: Project, depth: int = _DEPT
 
 
 def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> List[Finding]:
-    out = []
+    out = [
+        Finding(shown, pos.line, pos.col, "SL201", text, function=fn.name, session=session,
+                function_line=fn.pos.line, end_line=pos.end_line, end_col=pos.end_col)
+        for pos, (text, session) in run.detached.items()
+    ]
     for hold in run.holds.values():
         explicit = hold.key in run.explicit
         if explicit_only and not explicit:

@@ -115,6 +115,9 @@ class FunctionLowerer:
         self.has_explicit = False
         self.is_async = node.asynchronous is not None
         self._result_for: Optional[Tuple[cst.Call, str]] = None
+        # Names bound to ORM objects loaded in this function (so far, in source order): their
+        # attribute reads become Touch events (SL201).
+        self.orm_names: Set[str] = set()
 
     # ------------------------------------------------------------ entry
 
@@ -305,9 +308,13 @@ class FunctionLowerer:
                 continue
             if factory is not None:
                 self.has_explicit = True
-                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1]))
+                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1], factory[2], factory[3]))
             elif source is not None:
                 out.append(ir.Bind(name, source))
+                if source in self.orm_names and "." not in name:
+                    self.orm_names.add(name)
+            elif "." not in name and len(targets) == 1:
+                self.load(name, value, out)
             if coroutine and "." not in name:
                 self.pending[name] = coroutine
 
@@ -330,7 +337,11 @@ class FunctionLowerer:
         if isinstance(target, cst.StarredElement):
             self.bind_target(target.value, out)
             return
-        # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions
+        # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions (setting an
+        # attribute reads only what is left of it)
+        if isinstance(target, cst.Attribute):
+            self.expr(target.value, out)
+            return
         self.expr(target, out)
 
     def s_If(self, stmt: cst.If, out) -> None:
@@ -360,6 +371,8 @@ class FunctionLowerer:
         if stmt.asynchronous is not None:
             head.extend(self.iteration_nodes(stmt.iter, self.m.pos(stmt)))
         self.bind_target(stmt.target, head, value_val=None)
+        if isinstance(stmt.target, cst.Name):
+            self.element(stmt.target.value, stmt.iter, head)
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse.body) if stmt.orelse is not None else ir.Block()
         out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False))
@@ -418,7 +431,8 @@ class FunctionLowerer:
                 if name is not None:
                     self.bind_target(target, enter)
                     self.has_explicit = True
-                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async))
+                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async,
+                                                factory[2], factory[3]))
                     exit_nodes.insert(0, ir.CloseSession(name, stmt_pos))
                 continue
             if isinstance(expr, cst.Call):
@@ -474,6 +488,15 @@ class FunctionLowerer:
         if isinstance(node, cst.Name):
             self.read_names.add(node.value)
             return
+        if self.orm_names and isinstance(node, cst.Attribute):
+            root, attrs = _attribute_chain(node)
+            if root is not None and root.value in self.orm_names:
+                self.read_names.add(root.value)
+                out.append(ir.Touch(root.value, attrs, self.m.pos(node)))
+                return
+        if self.orm_names and isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            if self.comprehension(node, out):
+                return
         if isinstance(node, cst.NamedExpr):
             self.assign([node.target], node.value, None, out)
             return
@@ -502,6 +525,8 @@ class FunctionLowerer:
             receiver = _name_of(func.value)
             if receiver is not None:
                 out.append(ir.Use(receiver, func.attr.value, self.m.pos(node)))
+                if func.attr.value == "refresh" and node.args and isinstance(node.args[0].value, cst.Name):
+                    out.append(ir.Refresh(node.args[0].value.value, receiver))
 
     def call(self, node: cst.Call, out: List[ir.Node]) -> None:
         kind, qual, callee = self.classify_call(node)
@@ -600,16 +625,16 @@ class FunctionLowerer:
                 return _Callee(func_val.qual, False)
         return None
 
-    def factory_call(self, node: cst.CSTNode) -> Optional[Tuple[str, bool]]:
-        """``(label, is_async)`` if ``node`` creates a session: a configured factory, a
-        ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
+    def factory_call(self, node: cst.CSTNode) -> Optional[Tuple[str, bool, Optional[str], Optional[bool]]]:
+        """``(label, is_async, factory key, expire_on_commit)`` if ``node`` creates a session: a
+        configured factory, a ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
         if not isinstance(node, cst.Call):
             return None
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "begin":
             inner = self.m.resolver.eval(func.value, self.env, self.cls)
             if inner is not None and inner.kind == "factory":
-                return _label(func), inner.is_async
+                return _label(func), inner.is_async, self.factory_key(func.value, inner), None
             func = func.value  # ``SessionLocal().begin()`` is still a fresh session
             if isinstance(func, cst.Call):
                 return self.factory_call(func)
@@ -619,10 +644,65 @@ class FunctionLowerer:
             return None
         if val.kind == "factory":
             is_async = val.is_async or "async" in val.qual.lower()
-            return _label(func), is_async
+            return _label(func), is_async, self.factory_key(func, val), _expire_on_commit(node)
         if val.kind == "ref" and val.qual in SESSION_CLASSES:
-            return _label(func), "Async" in val.qual
+            return _label(func), "Async" in val.qual, None, _expire_on_commit(node, default=True)
         return None
+
+    def factory_key(self, func: cst.BaseExpression, val: Val) -> Optional[str]:
+        """The global key of the factory ``func`` names (a module-level ``SessionLocal``'s value
+        is the maker it was made by, so its own name is taken from the module)."""
+        if isinstance(func, cst.Name) and func.value not in self.env:
+            if func.value in self.m.scan.globals or func.value in self.m.scan.functions:
+                return self.m.scan.qual_of_local(func.value)
+            if func.value in self.m.scan.imports:
+                return self.m.scan.imports[func.value]
+        return val.qual if "." in val.qual else None
+
+    # ------------------------------------------------------------ ORM objects (SL201)
+
+    def load(self, name: str, value: cst.BaseExpression, out: List[ir.Node]) -> None:
+        """``name = <a query through a session>``: ``name`` now holds loaded ORM objects."""
+        found = _load_parts(value)
+        if found is None:
+            return
+        session, model, eager = found
+        val = self.m.resolver.eval(model, self.env, self.cls)
+        key = val.qual if val is not None and val.kind == "ref" else _label(model)
+        out.append(ir.Load(name, session, key, eager, self.m.pos(value)))
+        self.orm_names.add(name)
+
+    def element(self, name: str, iterable: cst.BaseExpression, out: List[ir.Node]) -> None:
+        """``for name in iterable``: one of the objects a query or a loaded list holds."""
+        if isinstance(iterable, cst.Name) and iterable.value in self.orm_names:
+            out.append(ir.Each(name, iterable.value))
+            self.orm_names.add(name)
+        else:
+            self.load(name, iterable, out)
+
+    def comprehension(self, node, out: List[ir.Node]) -> bool:
+        """``[t.gateway.url for t in tools]`` over loaded objects: iterable first, then each
+        element's reads. False (nothing emitted) when no ``for`` of it iterates such objects."""
+        clauses = []
+        clause = node.for_in
+        while clause is not None:
+            clauses.append(clause)
+            clause = clause.inner_for_in
+        if not any(isinstance(c.target, cst.Name) and _iterates_objects(c.iter, self.orm_names) for c in clauses):
+            return False
+        for c in clauses:
+            self.expr(c.iter, out)
+            self.bind_target(c.target, out)
+            if isinstance(c.target, cst.Name):
+                self.element(c.target.value, c.iter, out)
+            for cond in c.ifs:
+                self.expr(cond.test, out)
+        if isinstance(node, cst.DictComp):
+            self.expr(node.key, out)
+            self.expr(node.value, out)
+        else:
+            self.expr(node.elt, out)
+        return True
 
     def coroutine_nodes(self, node: Optional[cst.CSTNode], pos: Optional[ir.Pos]) -> List[ir.Node]:
         """What awaiting the awaitable ``node`` evaluates to runs (before it is awaited, with
@@ -773,6 +853,128 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     if isinstance(node, ir.Call):
         return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded, node.receiver)
     return node
+
+
+def _expire_on_commit(call: cst.Call, default: Optional[bool] = None) -> Optional[bool]:
+    """``expire_on_commit=`` of a session-making call, when it is a literal."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "expire_on_commit":
+            if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+                return arg.value.value == "True"
+            return None
+    return default
+
+
+def _attribute_chain(node: cst.Attribute) -> Tuple[Optional[cst.Name], Tuple[str, ...]]:
+    """``tool.gateway.url`` -> (``tool``, ("gateway", "url"))."""
+    attrs: List[str] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.Attribute):
+        attrs.append(current.attr.value)
+        current = current.value
+    if not isinstance(current, cst.Name):
+        return None, ()
+    return current, tuple(reversed(attrs))
+
+
+# Query methods whose result is not the loaded objects.
+_NOT_OBJECTS = frozenset({"count", "delete", "update", "exists", "subquery", "cte", "statement", "scalar_subquery",
+                          "rowcount", "values", "with_entities", "group_by", "label"})
+# Session methods that load objects of the class given as first argument.
+_LOAD_BY_CLASS = frozenset({"get", "get_one", "query"})
+# Session methods that run a statement and give objects (``scalars``) or a result to take them from.
+_LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute"})
+_SCALAR_RESULTS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none"})
+_EAGER_LOADERS = frozenset({"joinedload", "selectinload", "subqueryload", "immediateload", "contains_eager", "undefer"})
+_PATH_LOADERS = _EAGER_LOADERS | frozenset({"defaultload", "lazyload", "noload", "raiseload"})
+
+
+def _unawait(node: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(node, cst.Await):
+        node = node.expression
+    return node
+
+
+def _load_parts(value: cst.BaseExpression) -> Optional[Tuple[str, cst.BaseExpression, Tuple[str, ...]]]:
+    """``(session name, class expression, eager paths)`` when ``value`` loads ORM objects
+    through a session: ``db.get(Tool, id)``, ``db.query(Tool)...first()``,
+    ``(await db.execute(select(Tool)...)).scalars().all()``, ``db.scalar(select(Tool)...)``."""
+    methods: List[str] = []
+    options: List[cst.Arg] = []
+    node = _unawait(value)
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        method = node.func.attr.value
+        receiver = _unawait(node.func.value)
+        session = _name_of(receiver)
+        if session is not None and method in _LOAD_BY_CLASS | _LOAD_BY_STATEMENT:
+            if any(m in _NOT_OBJECTS for m in methods):
+                return None
+            if method in _LOAD_BY_CLASS:
+                if not node.args or (method == "query" and len(node.args) != 1) or node.args[0].keyword is not None:
+                    return None
+                if not isinstance(node.args[0].value, (cst.Name, cst.Attribute)):
+                    return None  # ``cache.get("key")``: not a class
+                return session, node.args[0].value, _eager_paths(options)
+            if method == "execute" and not any(m in _SCALAR_RESULTS for m in methods):
+                return None  # rows, not objects
+            statement = _select_of(node.args[0].value if node.args else None, options)
+            if statement is None:
+                return None
+            return session, statement, _eager_paths(options)
+        methods.append(method)
+        if method == "options":
+            options.extend(node.args)
+        node = receiver
+    return None
+
+
+def _select_of(node: Optional[cst.BaseExpression], options: List[cst.Arg]) -> Optional[cst.BaseExpression]:
+    """The class of ``select(Tool).where(...).options(...)`` (gathering its options)."""
+    while isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Attribute):
+            if node.func.attr.value == "options":
+                options.extend(node.args)
+            node = node.func.value
+            continue
+        if dotted(node.func) in ("select", "sqlalchemy.select", "sa.select", "future.select") and len(node.args) == 1:
+            return node.args[0].value
+        return None
+    return None
+
+
+def _eager_paths(options: Sequence[cst.Arg]) -> Tuple[str, ...]:
+    """Relationship paths ``.options(selectinload(Tool.gateway).joinedload(Gateway.owner))``
+    loads with the rows: ``("gateway", "gateway.owner")``."""
+    paths: List[str] = []
+    for arg in options:
+        steps: List[Tuple[str, Optional[str]]] = []  # (loader, attribute) outermost first
+        node = arg.value
+        while isinstance(node, cst.Call):
+            loader = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted(node.func)
+            loader = (loader or "").rsplit(".", 1)[-1]
+            attr = None
+            if node.args:
+                target = node.args[0].value
+                if isinstance(target, cst.Attribute):
+                    attr = target.attr.value
+                elif isinstance(target, cst.SimpleString):
+                    attr = str(target.evaluated_value)
+            steps.append((loader, attr))
+            node = node.func.value if isinstance(node.func, cst.Attribute) else None
+        prefix: List[str] = []
+        for loader, attr in reversed(steps):
+            if loader not in _PATH_LOADERS or attr is None:
+                break
+            prefix.append(attr)
+            if loader in _EAGER_LOADERS:
+                paths.append(".".join(prefix))
+    return tuple(dict.fromkeys(paths))
+
+
+def _iterates_objects(iterable: cst.BaseExpression, names: Set[str]) -> bool:
+    if isinstance(iterable, cst.Name):
+        return iterable.value in names
+    return _load_parts(iterable) is not None
 
 
 def _always_true(test: cst.BaseExpression) -> bool:
