@@ -272,6 +272,7 @@ class Planner:
         body = func.body
         if not isinstance(body, cst.IndentedBlock):
             raise Refusal("the handler body is on one line")
+        self._refuse_if_callee_takes_session(body, session, first)
         owner, stmts, i, k, later = self._locate(body, list(body.body), session, first, [])
         phase = list(stmts[i:k])
         while len(phase) > 1:
@@ -339,6 +340,40 @@ class Planner:
         if param.default is not None:
             removed |= _names_in(param.default)
         return Plan(func, session, param, owner, phase, extractions, replace, is_async, factory, unsafe, removed)
+
+    def _refuse_if_callee_takes_session(self, body: cst.IndentedBlock, session: str, first: Finding) -> None:
+        """When the slow callee is handed the session (or an object built with it), no rewrite
+        of the handler can help, whatever shape the handler has around the call: say so first,
+        rather than the try, branch or later use that the planner would otherwise trip on."""
+        if len(first.chain) < 2:
+            return
+        awaited = self._await_at(body, first.line, first.col)
+        if awaited is None:
+            return
+        names = _names_in(awaited.expression)
+        chain = " -> ".join(first.chain)
+        if session in names:
+            raise Refusal(f"the slow call receives the session ({chain}): the fix belongs in {first.chain[0]}")
+        through = sorted(names & _carriers(body.body, session))
+        if through:
+            raise Refusal(f"the slow call reaches the session through '{through[0]}' ({chain}): "
+                          f"the fix belongs in {first.chain[0]}")
+
+    def _await_at(self, body: cst.CSTNode, line: int, col: int) -> Optional[cst.Await]:
+        found: List[cst.Await] = []
+        positions = self.positions
+
+        class V(cst.CSTVisitor):
+            def visit_Await(self, n: cst.Await) -> None:
+                rng = positions.get(n)
+                if rng is not None and (rng.start.line, rng.start.column) == (line, col):
+                    found.append(n)
+
+            def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+                return False
+
+        body.visit(V())
+        return found[0] if found else None
 
     def _locate(self, owner: cst.CSTNode, stmts: List[cst.BaseStatement], session: str, first: Finding,
                 later: List[cst.CSTNode]):
