@@ -88,7 +88,7 @@ class OrmIndex:
                     return found
         simple = rel.target.rsplit(".", 1)[-1]
         candidates: Set[str] = set()
-        for module in self.project.loaded_modules():
+        for module in self.project.modules():
             if module.orm is not None and simple in module.orm.models:
                 candidates.add(module.qual_of_local(simple))
         if len(candidates) == 1:

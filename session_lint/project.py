@@ -124,9 +124,9 @@ class Project:
         for fkey, fn in (index.functions or {}).items():
             self._functions[fkey] = fn
 
-    def loaded_modules(self) -> List[ModuleIndex]:
-        """The modules indexed so far in this run."""
-        return list(self._by_name.values())
+    def modules(self) -> List[ModuleIndex]:
+        """Every module indexed so far in this run (after a check: every file it read)."""
+        return list(self._by_path.values())
 
     def find(self, module: str) -> Optional[Path]:
         if module in self._missing_modules:
