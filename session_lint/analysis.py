@@ -188,6 +188,12 @@ class Checker:
             elif fn.has_explicit_session:
                 run = Engine(fn, self.project.summaries).interpret([])
                 out.extend(_report(run, fn, shown, explicit_only=True))
+            elif _loads_through_parameters(fn):
+                # A service function handed its session: only SL201 can be found here (a rollback
+                # always expires what it loaded; its factory's settings are the caller's).
+                entry = [EntrySession(name, name) for name in _loads_through_parameters(fn)]
+                run = Engine(fn, self.project.summaries).interpret(entry)
+                out.extend(_report(run, fn, shown, explicit_only=True))
             else:
                 continue
             self.unresolved.update(run.unresolved)
@@ -225,6 +231,19 @@ class Checker:
                 key = f"{SUB_DEPENDENCY_PREFIX}{dependency}|{via}"
                 entry.append(EntrySession(key, key, Site(pos.line, pos.col, why)))
         return entry
+
+
+def _loads_through_parameters(fn: ir.FunctionIR) -> Tuple[str, ...]:
+    """Names of the parameters (or ``self.<attr>``) that ``fn`` loads ORM objects through."""
+    cached = fn.__dict__.get("_param_loads")
+    if cached is None:
+        found: Set[str] = set()
+        for node in ir.walk(fn.body):
+            if isinstance(node, ir.Load) and (node.session in fn.params or node.session.startswith("self.")):
+                found.add(node.session)
+        cached = tuple(sorted(found))
+        fn.__dict__["_param_loads"] = cached
+    return cached
 
 
 def _decorator_reads(project: Project, key: Optional[str], param: str) -> bool:

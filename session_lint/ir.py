@@ -156,7 +156,18 @@ class Refresh:
     session: str
 
 
-Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Refresh]
+@dataclass(frozen=True)
+class Expunge:
+    """``session.expunge(name)`` or ``session.delete(name)``: the object leaves the session, so
+    a later commit or rollback no longer expires it (what it loaded stays readable)."""
+
+    name: str
+    session: str
+    how: str  # "expunged", "deleted"
+    pos: Pos
+
+
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Refresh, Expunge]
 
 
 # ---------------------------------------------------------------- structure
@@ -280,3 +291,21 @@ class FunctionIR:
     # String keys this function (or a function nested in it) reads from its ``**kwargs``
     # (``kwargs.get("db")``): which parameters a decorator it implements looks at.
     kwargs_keys: frozenset = field(default_factory=frozenset)
+
+
+def walk(node: "Node"):
+    """Every node of a lowered body, depth first in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Block):
+            stack.extend(reversed(current.items))
+        elif isinstance(current, (If, Loop, Try, With, Match, Return, Raise)):
+            parts = []
+            for value in vars(current).values():
+                if isinstance(value, Block):
+                    parts.append(value)
+                elif isinstance(value, tuple):
+                    parts.extend(v for v in value if isinstance(v, Block))
+            stack.extend(reversed(parts))

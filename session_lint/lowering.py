@@ -525,8 +525,12 @@ class FunctionLowerer:
             receiver = _name_of(func.value)
             if receiver is not None:
                 out.append(ir.Use(receiver, func.attr.value, self.m.pos(node)))
-                if func.attr.value == "refresh" and node.args and isinstance(node.args[0].value, cst.Name):
-                    out.append(ir.Refresh(node.args[0].value.value, receiver))
+                target = node.args[0].value if node.args else None
+                if isinstance(target, cst.Name) and target.value in self.orm_names:
+                    if func.attr.value == "refresh":
+                        out.append(ir.Refresh(target.value, receiver))
+                    elif func.attr.value in ("expunge", "delete"):
+                        out.append(ir.Expunge(target.value, receiver, func.attr.value + "d", self.m.pos(node)))
 
     def call(self, node: cst.Call, out: List[ir.Node]) -> None:
         kind, qual, callee = self.classify_call(node)

@@ -44,6 +44,7 @@ class OrmIndex:
             facts, body = declared
             columns, deferred = set(), set()
             relationships: Dict[str, Relationship] = {}
+            properties: Dict[str, Tuple[str, ...]] = {}
             for base in body.bases:
                 base_key = _key_in(facts, base)
                 parent = self.model(base_key) if base_key else None
@@ -51,17 +52,19 @@ class OrmIndex:
                     columns |= parent.columns
                     deferred |= parent.deferred
                     relationships.update(parent.relationships)
+                    properties.update(parent.properties)
             columns |= body.columns
             deferred = (deferred - body.columns) | body.deferred
             relationships.update(body.relationships)
+            properties.update(body.properties)
             for attr, lazy, owner in self._backrefs(facts, body.name):
                 relationships.setdefault(attr, Relationship(owner, lazy, True))
-            # A method or property of the class shadows nothing mapped but runs our-unknown code.
+            # A method or property defined on the class is code, not a mapped attribute.
             for attr in body.behaviour:
                 relationships.pop(attr, None)
                 columns.discard(attr)
             merged = MappedClass(facts.qual_of_local(body.name), facts.name, frozenset(columns),
-                                 frozenset(deferred), relationships)
+                                 frozenset(deferred), relationships, properties)
         self._models[key] = merged
         return merged
 

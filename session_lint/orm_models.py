@@ -48,6 +48,9 @@ class Model:
     # Names the class defines as methods or properties: reading them runs code we do not follow.
     behaviour: FrozenSet[str] = frozenset()
     declares_table: bool = False
+    # ``@property``/``@hybrid_property`` name -> the attributes its body reads from ``self``:
+    # reading the property reads those.
+    properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,12 +129,15 @@ def read(tree: ast.Module) -> OrmFacts:
 
 def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
     columns, deferred, behaviour = set(), set(), set()
+    properties: Dict[str, Tuple[str, ...]] = {}
     relationships: Dict[str, Relationship] = {}
     backrefs = []
     declares_table = False
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             behaviour.add(stmt.name)
+            if any(_last(d) in _PROPERTY_DECORATORS for d in stmt.decorator_list):
+                properties[stmt.name] = _self_reads(stmt)
             continue
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, annotation, value = stmt.targets[0].id, None, stmt.value
@@ -169,8 +175,25 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
         return None, []
     bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
     model = Model(node.name, bases, frozenset(columns), frozenset(deferred), relationships,
-                  frozenset(behaviour), declares_table)
+                  frozenset(behaviour), declares_table, properties)
     return model, backrefs
+
+
+_PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
+
+
+def _self_reads(fn: ast.AST) -> Tuple[str, ...]:
+    """The attributes a method reads from its first parameter (``self.gateway``)."""
+    args = fn.args.args  # type: ignore[attr-defined]
+    if not args:
+        return ()
+    me = args[0].arg
+    found = []
+    for node in _walk_in_order(fn):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
+                and isinstance(node.ctx, ast.Load)):
+            found.append(node.attr)
+    return tuple(dict.fromkeys(found))
 
 
 def _mapped_type(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
@@ -341,3 +364,4 @@ class MappedClass:
     columns: FrozenSet[str]
     deferred: FrozenSet[str]
     relationships: Dict[str, Relationship]
+    properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)

@@ -440,6 +440,12 @@ class Engine:
         held = [replace(h, expired=None) if h.key in keys and h.ended is None else h for h in state.held(node.name)]
         return Outcome(normal=state.holding(node.name, held))
 
+    def n_Expunge(self, node: ir.Expunge, state: State) -> Outcome:
+        keys = set(state.keys_of(node.session))
+        gone = (node.pos.line, f"{node.how} it")
+        held = [replace(h, ended=h.ended or gone) if h.key in keys else h for h in state.held(node.name)]
+        return Outcome(normal=state.holding(node.name, held))
+
     def n_Touch(self, node: ir.Touch, state: State) -> Outcome:
         after: List[Held] = []
         for h in state.held(node.name):
@@ -456,10 +462,12 @@ class Engine:
             return Outcome(normal=state)
         return Outcome(normal=state.holding(node.name, after))
 
-    def _orm_problem(self, held: Held, attrs: Tuple[str, ...]) -> Optional[Tuple[str, int]]:
+    def _orm_problem(self, held: Held, attrs: Tuple[str, ...], follow_properties: bool = True
+                     ) -> Optional[Tuple[str, int, str]]:
         """What reading ``attrs`` of an object without a live, fresh session does (``"lazy"``,
-        ``"dynamic"``, ``"deferred"`` or ``"expired"``) and at how many attributes deep; None when
-        it reads only loaded state."""
+        ``"dynamic"``, ``"deferred"`` or ``"expired"``), at how many attributes deep, and through
+        which attribute when a property read it (``""`` otherwise); None when it reads only
+        loaded state."""
         if self.orm is None:
             return None
         model = self.orm.model(held.model)
@@ -472,26 +480,37 @@ class Engine:
                 if rel.lazy in SILENT_LAZY or rel.lazy == "unknown":
                     return None
                 if held.expired is not None:
-                    return "expired", depth
+                    return "expired", depth, ""
                 if rel.lazy in QUERYING_LAZY:
-                    return "dynamic", depth
+                    return "dynamic", depth, ""
                 if not (rel.lazy in EAGER_LAZY or path in held.eager or path in held.warm):
-                    return "lazy", depth
+                    return "lazy", depth, ""
                 if rel.collection:
                     return None
                 model = self.orm.related(model, rel)
                 continue
             if attr in model.columns:
                 if held.expired is not None:
-                    return "expired", depth
+                    return "expired", depth, ""
                 if attr in model.deferred and path not in held.warm and path not in held.eager:
-                    return "deferred", depth
+                    return "deferred", depth, ""
+                return None
+            reads = model.properties.get(attr)
+            if reads is not None and depth == 1 and follow_properties:
+                # One level: what the property's body reads from ``self`` (``self.gateway.url``
+                # behind ``tool.label``).
+                for read in reads:
+                    inner = self._orm_problem(held, (read,), follow_properties=False)
+                    if inner is not None:
+                        return inner[0], depth, read
             return None
         return None
 
-    def _detached_message(self, node: ir.Touch, held: Held, problem: Tuple[str, int]) -> Tuple[str, str]:
-        kind, depth = problem
-        shown = ".".join((node.name,) + node.attrs[:depth])
+    def _detached_message(self, node: ir.Touch, held: Held, problem: Tuple[str, int, str]) -> Tuple[str, str]:
+        kind, depth, via = problem
+        subject = "'" + ".".join((node.name,) + node.attrs[:depth]) + "'"
+        if via:
+            subject += f" (a property reading '{via}')"
         name = held.key.split("@", 1)[0]
         what = {
             "lazy": "lazy-loads",
@@ -501,10 +520,10 @@ class Engine:
         }[kind]
         if held.ended is not None:
             line, how = held.ended
-            text = f"'{shown}' {what} after session '{name}' {how} at line {line}: DetachedInstanceError"
+            text = f"{subject} {what} after session '{name}' {how} at line {line}: DetachedInstanceError"
         else:
             line, how = held.expired  # type: ignore[misc]
-            text = f"'{shown}' {what} after session '{name}' {how} at line {line}: a new transaction"
+            text = f"{subject} {what} after session '{name}' {how} at line {line}: a new transaction"
         return text, name
 
     def n_Yield(self, node: ir.Yield, state: State) -> Outcome:
