@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union
 
-from session_lint import ir
+from session_lint import ir, orm_models
 from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
@@ -96,17 +96,19 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     """Parses (unless ``tree`` is the module parsed already) and lowers one module, using
     ``project`` for what other modules define."""
     parsed = parse(data) if tree is None else parsed_from(tree, data)
+    orm = orm_models.read(parsed.tree)
     name, is_package = module_name(path)
     interface = interface_digest(parsed)
     scan = scan_module(parsed, name, is_package, settings, project)
     # Its top-level names are known now: a module that imports this one back while this one's
     # bodies are being lowered sees them, whatever order the files are checked in.
-    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), parsed.encoding, None, interface))
+    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), parsed.encoding, None,
+                                   interface, orm))
     table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()
     annotate(lowered, scan, lowerer.resolver, parsed, project.alias_dependency)
-    return index_of(scan, lowerer.resolver, str(path), parsed.encoding, lowered.functions, interface)
+    return index_of(scan, lowerer.resolver, str(path), parsed.encoding, lowered.functions, interface, orm)
 
 
 def analyze(
@@ -192,6 +194,12 @@ class Checker:
             elif fn.has_explicit_session:
                 run = Engine(fn, self.project.summaries).interpret([])
                 out.extend(_report(run, fn, shown, explicit_only=True))
+            elif _loads_through_parameters(fn):
+                # A service function handed its session: only SL201 can be found here (a rollback
+                # always expires what it loaded; its factory's settings are the caller's).
+                entry = [EntrySession(name, name) for name in _loads_through_parameters(fn)]
+                run = Engine(fn, self.project.summaries).interpret(entry)
+                out.extend(_report(run, fn, shown, explicit_only=True))
             else:
                 continue
             self.unresolved.update(run.unresolved)
@@ -221,7 +229,7 @@ class Checker:
                 why = dependency_open_reason(p.dependency_key, self.project)
                 if why is not None:
                     site = Site(p.pos.line, p.pos.col, why)
-            entry.append(EntrySession(p.name, p.name, site))
+            entry.append(EntrySession(p.name, p.name, site, p.dependency_key))
         for dependency, (pos, why, via) in sorted(opened.items()):
             if dependency not in named:
                 # FastAPI caches the session per request and closes it after the response:
@@ -229,6 +237,19 @@ class Checker:
                 key = f"{SUB_DEPENDENCY_PREFIX}{dependency}|{via}"
                 entry.append(EntrySession(key, key, Site(pos.line, pos.col, why)))
         return entry
+
+
+def _loads_through_parameters(fn: ir.FunctionIR) -> Tuple[str, ...]:
+    """Names of the parameters (or ``self.<attr>``) that ``fn`` loads ORM objects through."""
+    cached = fn.__dict__.get("_param_loads")
+    if cached is None:
+        found: Set[str] = set()
+        for node in ir.walk(fn.body):
+            if isinstance(node, ir.Load) and (node.session in fn.params or node.session.startswith("self.")):
+                found.add(node.session)
+        cached = tuple(sorted(found))
+        fn.__dict__["_param_loads"] = cached
+    return cached
 
 
 def _decorator_reads(project: Project, key: Optional[str], param: str) -> bool:
@@ -304,7 +325,11 @@ def _dependency_sessions(key: Optional[str], project: Project, depth: int, seen:
 
 
 def _report(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) -> List[Finding]:
-    out = []
+    out = [
+        Finding(shown, pos.line, pos.col, "SL201", text, function=fn.name, session=session,
+                function_line=fn.pos.line, end_line=pos.end_line, end_col=pos.end_col)
+        for pos, (text, session) in run.detached.items()
+    ]
     for hold in run.holds.values():
         explicit = hold.key in run.explicit
         if explicit_only and not explicit:

@@ -119,7 +119,8 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
             sys.exit(EXIT_ERROR)
     holder: dict = {}
     clock = Timings() if timings else None
-    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir), keep_project=holder,
+    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir),
+                         keep_project=holder if fmt in WITH_FIX_STATUS else None,
                          progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock)
     if write_baseline:
         baseline_mod.write(Path(baseline), result.findings)

@@ -15,11 +15,12 @@ import builtins
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from session_lint import ir
 from session_lint.findings import Finding
 from session_lint.module_index import ModuleIndex
 
@@ -228,6 +229,39 @@ def _chain(node: cst.CSTNode) -> Optional[Tuple[str, ...]]:
     return tuple(text.split(".")) if text else None
 
 
+# ---------------------------------------------------------------- who calls a handler
+
+# A call of a function from project code: (path of the calling module, calling function, line).
+CallSite = Tuple[str, str, int]
+
+
+def _calls_in(node: object) -> Iterable[ir.Call]:
+    if isinstance(node, ir.Call):
+        yield node
+    elif isinstance(node, ir.Block):
+        for item in node.items:
+            yield from _calls_in(item)
+    elif isinstance(node, (ir.If, ir.Loop, ir.Try, ir.With, ir.Match, ir.Return, ir.Raise)):
+        for value in vars(node).values():
+            for part in (value if isinstance(value, tuple) else (value,)):
+                yield from _calls_in(part)
+
+
+def direct_calls(modules: Iterable[ModuleIndex],
+                 resolve: Callable[[str], Optional[ir.FunctionIR]]) -> Dict[str, List[CallSite]]:
+    """For each function of the project (by key), the places that call it by name. A route
+    handler is normally only called by FastAPI; one that project code also calls cannot lose a
+    parameter without those calls breaking (``sync(..., db=db)`` into a fixed ``fetch``)."""
+    found: Dict[str, List[CallSite]] = {}
+    for module in modules:
+        for caller in (module.functions or {}).values():
+            for call in _calls_in(caller.body):
+                target = resolve(call.callee) if call.callee else None
+                if target is not None:
+                    found.setdefault(target.key, []).append((module.path, caller.name, call.pos.line))
+    return found
+
+
 # ---------------------------------------------------------------- the plan for one handler
 
 
@@ -247,11 +281,17 @@ class Plan:
 
 
 class Planner:
-    def __init__(self, module: cst.Module, positions, index: Optional[ModuleIndex], factories: Sequence[Factory]) -> None:
+    def __init__(self, module: cst.Module, positions, index: Optional[ModuleIndex], factories: Sequence[Factory],
+                 callers: Optional[Mapping[str, Sequence[CallSite]]] = None) -> None:
         self.module = module
         self.positions = positions
         self.index = index
         self.factories = list(factories)
+        if callers is None and index is not None:
+            # Only this module's calls are known (the codemod, one file at a time).
+            local = index.functions or {}
+            callers = direct_calls([index], local.get)
+        self.callers: Mapping[str, Sequence[CallSite]] = callers or {}
         self.module_names = _names_in(module) | set(dir(builtins))
 
     def contains(self, node: cst.CSTNode, line: int, col: int) -> bool:
@@ -281,6 +321,8 @@ class Planner:
         body = func.body
         if not isinstance(body, cst.IndentedBlock):
             raise Refusal("the handler body is on one line")
+        self._refuse_if_callee_takes_session(body, session, first)
+        self._refuse_if_called_directly(func, findings[0].function_line, session)
         owner, stmts, i, k, later = self._locate(body, list(body.body), session, first, [])
         phase = list(stmts[i:k])
         while len(phase) > 1:
@@ -348,6 +390,54 @@ class Planner:
         if param.default is not None:
             removed |= _names_in(param.default)
         return Plan(func, session, param, owner, phase, extractions, replace, is_async, factory, unsafe, removed)
+
+    def _refuse_if_called_directly(self, func: cst.FunctionDef, line: int, session: str) -> None:
+        functions = (self.index.functions or {}) if self.index is not None else {}
+        mine = next((fn for fn in functions.values() if fn.name == func.name.value and fn.pos.line == line), None)
+        if mine is None:
+            return
+        here = self.index.path if self.index is not None else ""
+        # A call in this file first: it is the one the reader has open.
+        sites = sorted(self.callers.get(mine.key, ()), key=lambda c: (c[0] != here, c))
+        if sites:
+            path, caller, at = sites[0]
+            where = "" if path == here else f"{path}, "
+            raise Refusal(f"{func.name.value} is also called directly ({where}{caller}, line {at}): "
+                          f"dropping its '{session}' parameter would break that call")
+
+    def _refuse_if_callee_takes_session(self, body: cst.IndentedBlock, session: str, first: Finding) -> None:
+        """When the slow callee is handed the session (or an object built with it), no rewrite
+        of the handler can help, whatever shape the handler has around the call: say so first,
+        rather than the try, branch or later use that the planner would otherwise trip on."""
+        if len(first.chain) < 2:
+            return
+        awaited = self._await_at(body, first.line, first.col)
+        if awaited is None:
+            return
+        names = _names_in(awaited.expression)
+        chain = " -> ".join(first.chain)
+        if session in names:
+            raise Refusal(f"the slow call receives the session ({chain}): the fix belongs in {first.chain[0]}")
+        through = sorted(names & _carriers(body.body, session))
+        if through:
+            raise Refusal(f"the slow call reaches the session through '{through[0]}' ({chain}): "
+                          f"the fix belongs in {first.chain[0]}")
+
+    def _await_at(self, body: cst.CSTNode, line: int, col: int) -> Optional[cst.Await]:
+        found: List[cst.Await] = []
+        positions = self.positions
+
+        class V(cst.CSTVisitor):
+            def visit_Await(self, n: cst.Await) -> None:
+                rng = positions.get(n)
+                if rng is not None and (rng.start.line, rng.start.column) == (line, col):
+                    found.append(n)
+
+            def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+                return False
+
+        body.visit(V())
+        return found[0] if found else None
 
     def _locate(self, owner: cst.CSTNode, stmts: List[cst.BaseStatement], session: str, first: Finding,
                 later: List[cst.CSTNode]):
@@ -1002,12 +1092,15 @@ def fix_source(
     index: Optional[ModuleIndex],
     factories: Sequence[Factory],
     unsafe_fixes: bool,
+    callers: Optional[Mapping[str, Sequence[CallSite]]] = None,
 ) -> FileFix:
-    """The rewrite of one file for its ``findings`` (those of this file only)."""
+    """The rewrite of one file for its ``findings`` (those of this file only). ``callers``:
+    who calls each function of the project (see :func:`direct_calls`); without it, only the
+    calls inside this file are seen."""
     module = cst.parse_module(data)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    planner = Planner(module, positions, index, factories)
+    planner = Planner(module, positions, index, factories, callers)
 
     functions: List[cst.FunctionDef] = []
 

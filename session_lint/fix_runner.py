@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from session_lint.findings import Finding
-from session_lint.fix import Factory, FileFix, Outcome, Status, fix_source
+from session_lint.fix import Factory, FileFix, Outcome, Status, direct_calls, fix_source
 from session_lint.module_index import ModuleIndex
 from session_lint.project import Project
 from session_lint.runner import RunResult, check_paths
@@ -106,12 +106,13 @@ def with_fix_status(findings: Sequence[Finding], settings: Settings, project: Pr
         if f.code in ("SL101", "SL102"):
             by_path.setdefault(f.path, []).append(f)
     status: Dict[Tuple[str, str, int], str] = {}
+    callers = direct_calls(project.modules(), project.function) if by_path else {}
     for shown, group in by_path.items():
         path = Path(shown)
         try:
             data = path.read_bytes()
             index = project.index(data, path)
-            planned = fix_source(data, group, index, resolve_factories(index, group, settings, project), False)
+            planned = fix_source(data, group, index, resolve_factories(index, group, settings, project), False, callers)
         except Exception as exc:  # noqa: BLE001 - a status we cannot compute is reported as such
             for f in group:
                 status[(shown, f.function, f.function_line)] = f"refused: cannot plan ({type(exc).__name__})"
@@ -143,6 +144,7 @@ def fix_paths(
     for f in check.findings:
         by_path.setdefault(f.path, []).append(f)
     roots = [Path(p) for p in paths]
+    callers = direct_calls(project.modules(), project.function)
     if not diff:
         clear_stale_temporaries(paths, excludes)
     for shown, findings in sorted(by_path.items()):
@@ -155,7 +157,7 @@ def fix_paths(
             original = path.read_bytes()
             index = project.index(original, path)
             factories = resolve_factories(index, findings, settings, project)
-            fixed: FileFix = fix_source(original, findings, index, factories, unsafe_fixes)
+            fixed: FileFix = fix_source(original, findings, index, factories, unsafe_fixes, callers)
         except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
             report.error = f"internal error, file left as it was: {type(exc).__name__}: {exc}"
             continue

@@ -58,6 +58,10 @@ class OpenSession:
     factory: str
     pos: Pos
     is_async: bool
+    # The factory's global key when the front end could name it (for its ``expire_on_commit``
+    # and whether leaving its block commits), and ``expire_on_commit=`` when the call says it.
+    factory_key: Optional[str] = None
+    expire_on_commit: Optional[bool] = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,57 @@ class Yield:
     pos: Pos
 
 
-Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield]
+@dataclass(frozen=True)
+class Load:
+    """``target = db.get(Tool, ...)`` (or a query ending in ``first()``/``all()``/``scalars()``):
+    ``target`` holds ORM objects of class ``model`` loaded through whatever ``session`` holds.
+    ``eager`` lists the relationship paths the query loads with the rows (``selectinload``)."""
+
+    target: str
+    session: str
+    model: str  # the class's global key when resolved, else as written
+    eager: Tuple[str, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Each:
+    """``for target in source``: ``target`` is one of the objects ``source`` holds."""
+
+    target: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Touch:
+    """``name.a.b`` read: an attribute chain on what ``name`` holds (emitted only for names a
+    :class:`Load` or :class:`Each` binds in the same function)."""
+
+    name: str
+    attrs: Tuple[str, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """``session.refresh(name)``: the object's columns are loaded again through ``session``."""
+
+    name: str
+    session: str
+
+
+@dataclass(frozen=True)
+class Expunge:
+    """``session.expunge(name)`` or ``session.delete(name)``: the object leaves the session, so
+    a later commit or rollback no longer expires it (what it loaded stays readable)."""
+
+    name: str
+    session: str
+    how: str  # "expunged", "deleted"
+    pos: Pos
+
+
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Refresh, Expunge]
 
 
 # ---------------------------------------------------------------- structure
@@ -237,3 +291,21 @@ class FunctionIR:
     # String keys this function (or a function nested in it) reads from its ``**kwargs``
     # (``kwargs.get("db")``): which parameters a decorator it implements looks at.
     kwargs_keys: frozenset = field(default_factory=frozenset)
+
+
+def walk(node: "Node"):
+    """Every node of a lowered body, depth first in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Block):
+            stack.extend(reversed(current.items))
+        elif isinstance(current, (If, Loop, Try, With, Match, Return, Raise)):
+            parts = []
+            for value in vars(current).values():
+                if isinstance(value, Block):
+                    parts.append(value)
+                elif isinstance(value, tuple):
+                    parts.extend(v for v in value if isinstance(v, Block))
+            stack.extend(reversed(parts))

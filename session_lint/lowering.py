@@ -118,6 +118,9 @@ class FunctionLowerer:
         self.has_explicit = False
         self.is_async = isinstance(node, ast.AsyncFunctionDef)
         self._result_for: Optional[Tuple[ast.Call, str]] = None
+        # Names bound to ORM objects loaded in this function (so far, in source order): their
+        # attribute reads become Touch events (SL201).
+        self.orm_names: Set[str] = set()
 
     # ------------------------------------------------------------ entry
 
@@ -294,9 +297,13 @@ class FunctionLowerer:
                 continue
             if factory is not None:
                 self.has_explicit = True
-                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1]))
+                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1], factory[2], factory[3]))
             elif source is not None:
                 out.append(ir.Bind(name, source))
+                if source in self.orm_names and "." not in name:
+                    self.orm_names.add(name)
+            elif "." not in name and len(targets) == 1:
+                self.load(name, value, out)
             if coroutine and "." not in name:
                 self.pending[name] = coroutine
 
@@ -314,7 +321,11 @@ class FunctionLowerer:
         if isinstance(target, ast.Starred):
             self.bind_target(target.value, out)
             return
-        # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions
+        # a[i] = ..., obj.attr.attr = ...: evaluate the target's own expressions (setting an
+        # attribute reads only what is left of it)
+        if isinstance(target, ast.Attribute):
+            self.expr(target.value, out)
+            return
         self.expr(target, out)
 
     def bind_name(self, name: str, out: List[ir.Node], value_val: Optional[Val] = None, unbind: bool = True) -> None:
@@ -346,6 +357,8 @@ class FunctionLowerer:
         if isinstance(stmt, ast.AsyncFor):
             head.extend(self.iteration_nodes(stmt.iter, self.m.pos(stmt)))
         self.bind_target(stmt.target, head, value_val=None)
+        if isinstance(stmt.target, ast.Name):
+            self.element(stmt.target.id, stmt.iter, head)
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
         out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False))
@@ -406,7 +419,8 @@ class FunctionLowerer:
                 if name is not None:
                     self.bind_target(target, enter)  # type: ignore[arg-type]
                     self.has_explicit = True
-                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async))
+                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async,
+                                                factory[2], factory[3]))
                     exit_nodes.insert(0, ir.CloseSession(name, stmt_pos))
                 continue
             if isinstance(expr, ast.Call):
@@ -463,6 +477,12 @@ class FunctionLowerer:
             self.call(node, out)  # type: ignore[arg-type]
             return
         if kind is ast.Attribute:
+            if self.orm_names:
+                root, attrs = _attribute_chain(node)  # type: ignore[arg-type]
+                if root is not None and root in self.orm_names:
+                    self.read_names.add(root)
+                    out.append(ir.Touch(root, attrs, self.m.pos(node)))
+                    return
             self.expr(node.value, out)  # type: ignore[attr-defined]
             # The attribute's name counts as read, as it always has for closures: a nested
             # function's ``x.db`` marks ``db`` as a name it may take from its parent.
@@ -476,6 +496,9 @@ class FunctionLowerer:
         if kind is ast.NamedExpr:
             self.assign([node.target], node.value, None, out)  # type: ignore[attr-defined]
             return
+        if self.orm_names and kind in _COMPREHENSIONS:
+            if self.comprehension(node, out):
+                return
         if kind is ast.Yield:
             inner = node.value  # type: ignore[attr-defined]
             self.expr(inner, out)
@@ -512,6 +535,13 @@ class FunctionLowerer:
             receiver = _name_of(func.value)
             if receiver is not None:
                 out.append(ir.Use(receiver, func.attr, self.m.pos(node)))
+                args = call_args(node)
+                target = args[0].value if args else None
+                if isinstance(target, ast.Name) and target.id in self.orm_names:
+                    if func.attr == "refresh":
+                        out.append(ir.Refresh(target.id, receiver))
+                    elif func.attr in ("expunge", "delete"):
+                        out.append(ir.Expunge(target.id, receiver, func.attr + "d", self.m.pos(node)))
 
     def call(self, node: ast.Call, out: List[ir.Node]) -> None:
         kind, qual, callee = self.classify_call(node)
@@ -610,16 +640,16 @@ class FunctionLowerer:
                 return _Callee(func_val.qual, False)
         return None
 
-    def factory_call(self, node: ast.AST) -> Optional[Tuple[str, bool]]:
-        """``(label, is_async)`` if ``node`` creates a session: a configured factory, a
-        ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
+    def factory_call(self, node: ast.AST) -> Optional[Tuple[str, bool, Optional[str], Optional[bool]]]:
+        """``(label, is_async, factory key, expire_on_commit)`` if ``node`` creates a session: a
+        configured factory, a ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
         if not isinstance(node, ast.Call):
             return None
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "begin":
             inner = self.m.resolver.eval(func.value, self.env, self.cls)
             if inner is not None and inner.kind == "factory":
-                return _label(func), inner.is_async
+                return _label(func), inner.is_async, self.factory_key(func.value, inner), None
             # ``SessionLocal().begin()`` is still a fresh session
             if isinstance(func.value, ast.Call):
                 return self.factory_call(func.value)
@@ -629,10 +659,61 @@ class FunctionLowerer:
             return None
         if val.kind == "factory":
             is_async = val.is_async or "async" in val.qual.lower()
-            return _label(func), is_async
+            return _label(func), is_async, self.factory_key(func, val), _expire_on_commit(node)
         if val.kind == "ref" and val.qual in SESSION_CLASSES:
-            return _label(func), "Async" in val.qual
+            return _label(func), "Async" in val.qual, None, _expire_on_commit(node, default=True)
         return None
+
+    def factory_key(self, func: ast.expr, val: Val) -> Optional[str]:
+        """The global key of the factory ``func`` names (a module-level ``SessionLocal``'s value
+        is the maker it was made by, so its own name is taken from the module)."""
+        if isinstance(func, ast.Name) and func.id not in self.env:
+            if func.id in self.m.scan.globals or func.id in self.m.scan.functions:
+                return self.m.scan.qual_of_local(func.id)
+            if func.id in self.m.scan.imports:
+                return self.m.scan.imports[func.id]
+        return val.qual if "." in val.qual else None
+
+    # ------------------------------------------------------------ ORM objects (SL201)
+
+    def load(self, name: str, value: ast.expr, out: List[ir.Node]) -> None:
+        """``name = <a query through a session>``: ``name`` now holds loaded ORM objects."""
+        found = _load_parts(value)
+        if found is None:
+            return
+        session, model, eager = found
+        val = self.m.resolver.eval(model, self.env, self.cls)
+        key = val.qual if val is not None and val.kind == "ref" else _label(model)
+        out.append(ir.Load(name, session, key, eager, self.m.pos(value)))
+        self.orm_names.add(name)
+
+    def element(self, name: str, iterable: ast.expr, out: List[ir.Node]) -> None:
+        """``for name in iterable``: one of the objects a query or a loaded list holds."""
+        if isinstance(iterable, ast.Name) and iterable.id in self.orm_names:
+            out.append(ir.Each(name, iterable.id))
+            self.orm_names.add(name)
+        else:
+            self.load(name, iterable, out)
+
+    def comprehension(self, node, out: List[ir.Node]) -> bool:
+        """``[t.gateway.url for t in tools]`` over loaded objects: iterable first, then each
+        element's reads. False (nothing emitted) when no ``for`` of it iterates such objects."""
+        clauses = node.generators
+        if not any(isinstance(c.target, ast.Name) and _iterates_objects(c.iter, self.orm_names) for c in clauses):
+            return False
+        for c in clauses:
+            self.expr(c.iter, out)
+            self.bind_target(c.target, out)
+            if isinstance(c.target, ast.Name):
+                self.element(c.target.id, c.iter, out)
+            for cond in c.ifs:
+                self.expr(cond, out)
+        if isinstance(node, ast.DictComp):
+            self.expr(node.key, out)
+            self.expr(node.value, out)
+        else:
+            self.expr(node.elt, out)
+        return True
 
     def coroutine_nodes(self, node: Optional[ast.AST], pos: Optional[ir.Pos]) -> List[ir.Node]:
         """What awaiting the awaitable ``node`` evaluates to runs (before it is awaited, with
@@ -823,6 +904,134 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     if isinstance(node, ir.Call):
         return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded, node.receiver)
     return node
+
+
+def _expire_on_commit(call: ast.Call, default: Optional[bool] = None) -> Optional[bool]:
+    """``expire_on_commit=`` of a session-making call, when it is a literal."""
+    for arg in call_args(call):
+        if arg.keyword == "expire_on_commit":
+            value = name_id(arg.value)
+            if value in ("True", "False"):
+                return value == "True"
+            return None
+    return default
+
+
+def _attribute_chain(node: ast.Attribute) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """``tool.gateway.url`` -> (``tool``, ("gateway", "url"))."""
+    attrs: List[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        attrs.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return None, ()
+    return current.id, tuple(reversed(attrs))
+
+
+# Query methods whose result is not the loaded objects.
+_NOT_OBJECTS = frozenset({"count", "delete", "update", "exists", "subquery", "cte", "statement", "scalar_subquery",
+                          "rowcount", "values", "with_entities", "group_by", "label"})
+# Session methods that load objects of the class given as first argument.
+_LOAD_BY_CLASS = frozenset({"get", "get_one", "query"})
+# Session methods that run a statement and give objects (``scalars``) or a result to take them from.
+_LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute"})
+_SCALAR_RESULTS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none"})
+_EAGER_LOADERS = frozenset({"joinedload", "selectinload", "subqueryload", "immediateload", "contains_eager", "undefer"})
+_PATH_LOADERS = _EAGER_LOADERS | frozenset({"defaultload", "lazyload", "noload", "raiseload"})
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _unawait(node: ast.expr) -> ast.expr:
+    while isinstance(node, ast.Await):
+        node = node.value
+    return node
+
+
+def _load_parts(value: ast.expr) -> Optional[Tuple[str, ast.expr, Tuple[str, ...]]]:
+    """``(session name, class expression, eager paths)`` when ``value`` loads ORM objects
+    through a session: ``db.get(Tool, id)``, ``db.query(Tool)...first()``,
+    ``(await db.execute(select(Tool)...)).scalars().all()``, ``db.scalar(select(Tool)...)``."""
+    methods: List[str] = []
+    options: List[Arg] = []
+    node = _unawait(value)
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func.attr
+        receiver = _unawait(node.func.value)
+        session = _name_of(receiver)
+        args = call_args(node)
+        if session is not None and method in _LOAD_BY_CLASS | _LOAD_BY_STATEMENT:
+            if any(m in _NOT_OBJECTS for m in methods):
+                return None
+            if method in _LOAD_BY_CLASS:
+                if not args or (method == "query" and len(args) != 1) or args[0].keyword is not None:
+                    return None
+                first = args[0].value
+                if name_id(first) is None and not isinstance(first, ast.Attribute):
+                    return None  # ``cache.get("key")``: not a class
+                return session, first, _eager_paths(options)
+            if method == "execute" and not any(m in _SCALAR_RESULTS for m in methods):
+                return None  # rows, not objects
+            statement = _select_of(args[0].value if args else None, options)
+            if statement is None:
+                return None
+            return session, statement, _eager_paths(options)
+        methods.append(method)
+        if method == "options":
+            options.extend(args)
+        node = receiver
+    return None
+
+
+def _select_of(node: Optional[ast.expr], options: List[Arg]) -> Optional[ast.expr]:
+    """The class of ``select(Tool).where(...).options(...)`` (gathering its options)."""
+    while isinstance(node, ast.Call):
+        args = call_args(node)
+        if isinstance(node.func, ast.Attribute):
+            if node.func.attr == "options":
+                options.extend(args)
+            node = node.func.value
+            continue
+        if dotted(node.func) in ("select", "sqlalchemy.select", "sa.select", "future.select") and len(args) == 1:
+            return args[0].value
+        return None
+    return None
+
+
+def _eager_paths(options: Sequence[Arg]) -> Tuple[str, ...]:
+    """Relationship paths ``.options(selectinload(Tool.gateway).joinedload(Gateway.owner))``
+    loads with the rows: ``("gateway", "gateway.owner")``."""
+    paths: List[str] = []
+    for arg in options:
+        steps: List[Tuple[str, Optional[str]]] = []  # (loader, attribute) outermost first
+        node: Optional[ast.expr] = arg.value
+        while isinstance(node, ast.Call):
+            loader = node.func.attr if isinstance(node.func, ast.Attribute) else dotted(node.func)
+            loader = (loader or "").rsplit(".", 1)[-1]
+            attr = None
+            args = call_args(node)
+            if args:
+                target = args[0].value
+                if isinstance(target, ast.Attribute):
+                    attr = target.attr
+                elif string_value(target) is not None:
+                    attr = str(string_value(target))
+            steps.append((loader, attr))
+            node = node.func.value if isinstance(node.func, ast.Attribute) else None
+        prefix: List[str] = []
+        for loader, attr in reversed(steps):
+            if loader not in _PATH_LOADERS or attr is None:
+                break
+            prefix.append(attr)
+            if loader in _EAGER_LOADERS:
+                paths.append(".".join(prefix))
+    return tuple(dict.fromkeys(paths))
+
+
+def _iterates_objects(iterable: ast.expr, names: Set[str]) -> bool:
+    if isinstance(iterable, ast.Name):
+        return iterable.id in names
+    return _load_parts(iterable) is not None
 
 
 def _always_true(test: ast.expr) -> bool:

@@ -8,6 +8,7 @@ from typing import Dict, Optional, Tuple
 
 from session_lint import ir
 from session_lint.module_scan import ModuleScan, Resolver, Val
+from session_lint.orm_models import OrmFacts
 
 
 @dataclass
@@ -27,6 +28,8 @@ class ModuleIndex:
     # attributes), and the other modules' digests this index was built from (transitively).
     interface: str = ""
     deps: Dict[str, str] = field(default_factory=dict)
+    # Mapped classes and session factories declared at the top level (SL201).
+    orm: Optional[OrmFacts] = None
 
     def qual_of_local(self, name: str) -> str:
         return f"{self.name}.{name}" if self.name else name
@@ -42,7 +45,8 @@ class ModuleIndex:
 
 
 def index_of(scan: ModuleScan, resolver: Resolver, path: str, encoding: str,
-             functions: Optional[Dict[str, ir.FunctionIR]], interface: str = "") -> ModuleIndex:
+             functions: Optional[Dict[str, ir.FunctionIR]], interface: str = "",
+             orm: Optional[OrmFacts] = None) -> ModuleIndex:
     classes = {}
     for name, info in scan.classes.items():
         bases = tuple(k for k in (resolver.function_key(b) for b in info.bases) if k)
@@ -59,4 +63,5 @@ def index_of(scan: ModuleScan, resolver: Resolver, path: str, encoding: str,
         function_names=tuple(scan.functions),
         functions=functions,
         interface=interface,
+        orm=orm,
     )

@@ -12,6 +12,7 @@ from session_lint.cache import Cache, digest
 from session_lint.module_index import ModuleIndex
 from session_lint.module_scan import Val
 from session_lint.modules import ModuleLocator, import_root, module_name
+from session_lint.orm_index import OrmIndex
 from session_lint.settings import Settings
 from session_lint.summaries import Summaries
 from session_lint.time_limit import FileTimeout, time_limit
@@ -27,6 +28,8 @@ class Project:
         self.locator = ModuleLocator(roots)
         self.cache = cache
         self.summaries = Summaries(self.function)
+        self.orm = OrmIndex(self)
+        self.summaries.orm = self.orm
         self.prepared = 0  # modules parsed and lowered in this run (the rest came from the cache)
         self._by_path: Dict[Path, ModuleIndex] = {}
         self._by_name: Dict[str, ModuleIndex] = {}
@@ -128,6 +131,10 @@ class Project:
             self.locator.roots.append(root)
         for fkey, fn in (index.functions or {}).items():
             self._functions[fkey] = fn
+
+    def modules(self) -> List[ModuleIndex]:
+        """Every module indexed so far in this run (after a check: every file it read)."""
+        return list(self._by_path.values())
 
     def find(self, module: str) -> Optional[Path]:
         if module in self._missing_modules:

@@ -336,6 +336,101 @@ async def notify(user=Depends(get_current_user)):
     ),
 )
 
+_MODELS = """\
+from contextlib import contextmanager
+from typing import List
+
+from sqlalchemy import ForeignKey, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload, sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("postgresql://db/app"), expire_on_commit=False)
+
+
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
+
+
+fresh_db_session = contextmanager(get_db)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Gateway(Base):
+    __tablename__ = "gateways"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str]
+
+
+class Tool(Base):
+    __tablename__ = "tools"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    gateway_id: Mapped[int] = mapped_column(ForeignKey("gateways.id"))
+    gateway: Mapped["Gateway"] = relationship()
+"""
+
+RULES = RULES + (
+    Rule(
+        code="SL201",
+        name="orm-object-after-session",
+        summary="an ORM object is read after its short-lived session ended, where that read needs the session",
+        what="Follows ORM objects loaded through a session (`db.get(Tool, id)`, `db.query(Tool)...first()`, "
+        "`db.execute(select(Tool)).scalars()`, loops over the results) past the end of that session: the end of "
+        "`with fresh_db_session() as db:`, `db.close()`, or a commit that expires them. It reports a read that needs "
+        "the session again: a relationship not loaded yet (a lazy one that neither the query's `selectinload`/"
+        "`joinedload` nor an earlier read inside the block loaded), a `dynamic` relationship, a deferred column, or "
+        "any attribute once a commit expired the object (`expire_on_commit`, SQLAlchemy's default, read from the "
+        "project's `sessionmaker`). Columns that were loaded are not reported. The models, their relationships' "
+        "`lazy=` options and the session factories are read from the project's source.",
+        why="Outside its session, such a read raises `DetachedInstanceError`; inside a still-open session after an "
+        "expiring commit it silently starts a new transaction. Moving to short-lived sessions (the fix for SL101) "
+        "creates exactly this bug when a value is not extracted before the block ends.",
+        example="""
+with fresh_db_session() as db:
+    tool = db.get(Tool, tool_id)
+url = tool.gateway.url  # SL201: the gateway relationship lazy-loads after the session closed
+""",
+        fix="Read what is needed inside the block (`gateway_url = tool.gateway.url`), or load the relationship with "
+        "the query (`options(selectinload(Tool.gateway))`). `session-lint fix` extracts values this way when it "
+        "rewrites a handler, and marks a fix that lets an object escape whole as unsafe. No automatic fix for "
+        "SL201 itself.",
+        valid=(
+            _MODELS
+            + """
+
+def gateway_url(tool_id: int) -> str:
+    with fresh_db_session() as db:
+        tool = db.get(Tool, tool_id)
+        gateway_url = tool.gateway.url
+    return tool.name + gateway_url
+
+
+def eager(tool_id: int) -> str:
+    with fresh_db_session() as db:
+        tool = db.scalars(select(Tool).options(selectinload(Tool.gateway)).where(Tool.id == tool_id)).one()
+    return tool.gateway.url
+""",
+        ),
+        invalid=(
+            _MODELS
+            + """
+
+def gateway_url(tool_id: int) -> str:
+    with fresh_db_session() as db:
+        tool = db.get(Tool, tool_id)
+    return tool.name + tool.gateway.url  # expect: SL201
+""",
+        ),
+    ),
+)
+
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}
 
 

@@ -80,7 +80,9 @@ def _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, c
     with clock.phase("discovery"):
         files = list(discover(paths, excludes))
         run_key = _run_key(files, excludes)
-    if cache is not None:
+    # A caller that keeps the project (``fix``, the fix status of json and sarif output) needs
+    # every module indexed in it, so it does not take a previous run's result.
+    if cache is not None and keep_project is None:
         with clock.phase("cache lookup"):
             known = cache.get_run(run_key, _current_digest)
         if isinstance(known, RunResult):

@@ -24,6 +24,8 @@ class Summaries:
 
     def __init__(self, lookup: Callable[[str], Optional[ir.FunctionIR]]) -> None:
         self._lookup = lookup
+        # ORM classes and session factories of the tree (set by the project; see OrmIndex).
+        self.orm = None
         self.memo: Dict[Tuple[str, EntryKey], CalleeEffect] = {}
         self.in_progress: Set[Tuple[str, EntryKey]] = set()
         self.read_early: Set[Tuple[str, EntryKey]] = set()

@@ -14,10 +14,11 @@ handlers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Tuple
 
 from session_lint import ir
+from session_lint.orm_models import EAGER_LAZY, QUERYING_LAZY, SILENT_LAZY, MappedClass, Relationship
 
 # Methods that end the transaction and hand the connection back to the pool.
 RELEASING_METHODS = frozenset({"commit", "rollback", "close", "invalidate"})
@@ -39,12 +40,29 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Held:
+    """ORM objects a name holds: loaded through session ``key`` as class ``model``.
+
+    ``warm`` lists the attribute paths read while the session was still there (so loaded);
+    ``ended`` says where the objects lost their session (detached), ``expired`` where a commit or
+    rollback expired them."""
+
+    key: str
+    model: str
+    eager: FrozenSet[str] = frozenset()
+    warm: FrozenSet[str] = frozenset()
+    ended: Optional[Tuple[int, str]] = None
+    expired: Optional[Tuple[int, str]] = None
+
+
+@dataclass(frozen=True)
 class State:
-    """Per program point: which session keys may be open (and since where), and which names may
-    refer to which session keys."""
+    """Per program point: which session keys may be open (and since where), which names may
+    refer to which session keys, and which names may hold which loaded ORM objects."""
 
     open: FrozenSet[Tuple[str, Site]] = frozenset()
     alias: FrozenSet[Tuple[str, str]] = frozenset()
+    objs: FrozenSet[Tuple[str, Held]] = frozenset()
 
     def keys_of(self, name: str) -> List[str]:
         return sorted(k for n, k in self.alias if n == name)
@@ -61,14 +79,27 @@ class State:
     def opened(self, key: str, site: Site) -> "State":
         if self.is_open(key):
             return self
-        return State(self.open | {(key, site)}, self.alias)
+        return State(self.open | {(key, site)}, self.alias, self.objs)
 
     def released(self, key: str) -> "State":
-        return State(frozenset(x for x in self.open if x[0] != key), self.alias)
+        return State(frozenset(x for x in self.open if x[0] != key), self.alias, self.objs)
 
     def bound(self, name: str, keys: Iterable[str]) -> "State":
         kept = frozenset(x for x in self.alias if x[0] != name)
-        return State(self.open, kept | {(name, k) for k in keys})
+        return State(self.open, kept | {(name, k) for k in keys}, self.objs)
+
+    def held(self, name: str) -> List[Held]:
+        return [h for n, h in self.objs if n == name]
+
+    def holding(self, name: str, held: Iterable[Held]) -> "State":
+        kept = frozenset(x for x in self.objs if x[0] != name)
+        return State(self.open, self.alias, kept | {(name, h) for h in held})
+
+    def changed(self, key: str, change) -> "State":
+        """Every object loaded through session ``key`` passed through ``change``."""
+        if not any(h.key == key for _, h in self.objs):
+            return self
+        return State(self.open, self.alias, frozenset((n, change(h) if h.key == key else h) for n, h in self.objs))
 
 
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
@@ -76,7 +107,7 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
         return b
     if b is None or a is b:  # most joins are of a state with itself (an event that changed nothing)
         return a
-    return State(a.open | b.open, a.alias | b.alias)
+    return State(a.open | b.open, a.alias | b.alias, a.objs | b.objs)
 
 
 @dataclass(frozen=True)
@@ -105,6 +136,14 @@ class CalleeEffect:
 
     holds: Dict[str, Tuple[Tuple[str, ...], bool]]
     exit_open: Dict[str, bool]
+
+
+class OrmOracle(Protocol):
+    def model(self, key: str) -> Optional[MappedClass]: ...
+
+    def related(self, owner: MappedClass, rel: Relationship) -> Optional[MappedClass]: ...
+
+    def session_config(self, factory_key: str) -> Optional[Tuple[Optional[bool], bool]]: ...
 
 
 class CalleeOracle(Protocol):
@@ -144,6 +183,8 @@ class EntrySession:
     name: str
     key: str
     open_site: Optional[Site] = None
+    # The dependency that makes it (``get_db``), for its session factory's settings.
+    factory_key: Optional[str] = None
 
 
 @dataclass
@@ -157,6 +198,8 @@ class Run:
     explicit: Dict[str, str] = field(default_factory=dict)
     # Awaited calls the engine could not follow while a session was open (for --explain-unresolved).
     unresolved: Dict[ir.Pos, str] = field(default_factory=dict)
+    # SL201: reads of ORM objects after their session ended -> (message, session name).
+    detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
 
 
 _LOOP_LIMIT = 50  # the lattice is finite; this only guards against a bug turning into a hang
@@ -169,6 +212,10 @@ class Engine:
         self.fn = fn
         self.oracle = oracle
         self.run = Run()
+        # What the project knows of ORM classes and session factories (SL201), if anything.
+        self.orm: Optional[OrmOracle] = getattr(oracle, "orm", None)
+        # Session key -> (expire_on_commit, commits when its block ends).
+        self.configs: Dict[str, Tuple[Optional[bool], bool]] = {}
 
     # ---------------------------------------------------------------- entry point
 
@@ -176,6 +223,7 @@ class Engine:
         state = State()
         for e in entry:
             state = state.bound(e.name, [e.key])
+            self.configs[e.key] = self._config(e.factory_key, None)
             if e.open_site is not None:
                 state = state.opened(e.key, e.open_site)
         out = self.block(self.fn.body, state)
@@ -323,24 +371,43 @@ class Engine:
     def n_Use(self, node: ir.Use, state: State) -> Outcome:
         after = state
         for key in state.keys_of(node.name):
+            if state.objs:
+                after = self._objects_after(node, key, after)
             if node.method in RELEASING_METHODS:
                 after = after.released(key)
             elif node.method not in NON_OPENING_METHODS:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"{node.name}.{node.method}"))
         return self.event(state, after)
 
+    def _objects_after(self, node: ir.Use, key: str, state: State) -> State:
+        """What ``close()``, ``commit()`` or ``rollback()`` does to the objects loaded through
+        ``key``: closing detaches them; a rollback always expires them, a commit when the
+        session's factory says ``expire_on_commit`` (SQLAlchemy's default)."""
+        at = (node.pos.line, {"commit": "committed", "rollback": "rolled back"}.get(node.method, "closed"))
+        if node.method in ("close", "expunge_all", "invalidate"):
+            return state.changed(key, lambda h: replace(h, ended=h.ended or at))
+        expire, _commits = self.configs.get(key, (None, False))
+        if node.method == "rollback" or node.method == "expire_all" or (node.method == "commit" and expire):
+            return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
+        return state
+
     def n_Bind(self, node: ir.Bind, state: State) -> Outcome:
-        return Outcome(normal=state.bound(node.target, state.keys_of(node.source)))
+        after = state.bound(node.target, state.keys_of(node.source))
+        if state.objs:
+            after = after.holding(node.target, state.held(node.source))
+        return Outcome(normal=after)
 
     def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
         # The old object's attributes (``svc.db``) go with it.
         prefix = node.target + "."
         kept = frozenset(x for x in state.alias if x[0] != node.target and not x[0].startswith(prefix))
-        return Outcome(normal=State(state.open, kept))
+        objs = frozenset(x for x in state.objs if x[0] != node.target) if state.objs else state.objs
+        return Outcome(normal=State(state.open, kept, objs))
 
     def n_OpenSession(self, node: ir.OpenSession, state: State) -> Outcome:
         key = f"{node.name}@{node.pos.line}:{node.pos.col}"
         self.run.explicit[key] = node.factory
+        self.configs[key] = self._config(node.factory_key, node.expire_on_commit)
         after = state.released(key).bound(node.name, [key])
         return Outcome(normal=after)
 
@@ -348,8 +415,121 @@ class Engine:
         after = state
         for key in state.keys_of(node.name):
             after = after.released(key)
+            expire, commits = self.configs.get(key, (None, False))
+            end = (node.pos.end_line or node.pos.line, "closed")
+            if commits and expire:
+                after = after.changed(key, lambda h: replace(h, ended=end, expired=h.expired or end))
+            else:
+                after = after.changed(key, lambda h: replace(h, ended=h.ended or end))
         # The context manager's exit closes the session on every path, exceptions included.
         return Outcome(normal=after, exc=after)
+
+    # ---------------------------------------------------------------- ORM objects (SL201)
+
+    def _config(self, factory_key: Optional[str], expire: Optional[bool]) -> Tuple[Optional[bool], bool]:
+        """``(expire_on_commit, commits when its block ends)`` of sessions from a factory."""
+        found = self.orm.session_config(factory_key) if (self.orm is not None and factory_key) else None
+        made_expire, commits = found if found is not None else (None, False)
+        return (expire if expire is not None else made_expire), commits
+
+    def n_Load(self, node: ir.Load, state: State) -> Outcome:
+        keys = state.keys_of(node.session)
+        held = [Held(key, node.model, frozenset(node.eager)) for key in keys]
+        return Outcome(normal=state.holding(node.target, held))
+
+    def n_Each(self, node: ir.Each, state: State) -> Outcome:
+        return Outcome(normal=state.holding(node.target, state.held(node.source)))
+
+    def n_Refresh(self, node: ir.Refresh, state: State) -> Outcome:
+        keys = set(state.keys_of(node.session))
+        held = [replace(h, expired=None) if h.key in keys and h.ended is None else h for h in state.held(node.name)]
+        return Outcome(normal=state.holding(node.name, held))
+
+    def n_Expunge(self, node: ir.Expunge, state: State) -> Outcome:
+        keys = set(state.keys_of(node.session))
+        gone = (node.pos.line, f"{node.how} it")
+        held = [replace(h, ended=h.ended or gone) if h.key in keys else h for h in state.held(node.name)]
+        return Outcome(normal=state.holding(node.name, held))
+
+    def n_Touch(self, node: ir.Touch, state: State) -> Outcome:
+        after: List[Held] = []
+        for h in state.held(node.name):
+            if h.ended is None and h.expired is None:
+                paths = {".".join(node.attrs[: i + 1]) for i in range(len(node.attrs))}
+                after.append(replace(h, warm=h.warm | paths))
+                continue
+            problem = self._orm_problem(h, node.attrs)
+            if problem is not None and node.pos not in self.run.detached:
+                self.run.detached[node.pos] = self._detached_message(node, h, problem)
+            # Still in its session, an expired object is loaded again by this read.
+            after.append(replace(h, expired=None) if h.ended is None else h)
+        if not after:
+            return Outcome(normal=state)
+        return Outcome(normal=state.holding(node.name, after))
+
+    def _orm_problem(self, held: Held, attrs: Tuple[str, ...], follow_properties: bool = True
+                     ) -> Optional[Tuple[str, int, str]]:
+        """What reading ``attrs`` of an object without a live, fresh session does (``"lazy"``,
+        ``"dynamic"``, ``"deferred"`` or ``"expired"``), at how many attributes deep, and through
+        which attribute when a property read it (``""`` otherwise); None when it reads only
+        loaded state."""
+        if self.orm is None:
+            return None
+        model = self.orm.model(held.model)
+        for depth, attr in enumerate(attrs, start=1):
+            if model is None:
+                return None
+            path = ".".join(attrs[:depth])
+            rel = model.relationships.get(attr)
+            if rel is not None:
+                if rel.lazy in SILENT_LAZY or rel.lazy == "unknown":
+                    return None
+                if held.expired is not None:
+                    return "expired", depth, ""
+                if rel.lazy in QUERYING_LAZY:
+                    return "dynamic", depth, ""
+                if not (rel.lazy in EAGER_LAZY or path in held.eager or path in held.warm):
+                    return "lazy", depth, ""
+                if rel.collection:
+                    return None
+                model = self.orm.related(model, rel)
+                continue
+            if attr in model.columns:
+                if held.expired is not None:
+                    return "expired", depth, ""
+                if attr in model.deferred and path not in held.warm and path not in held.eager:
+                    return "deferred", depth, ""
+                return None
+            reads = model.properties.get(attr)
+            if reads is not None and depth == 1 and follow_properties:
+                # One level: what the property's body reads from ``self`` (``self.gateway.url``
+                # behind ``tool.label``).
+                for read in reads:
+                    inner = self._orm_problem(held, (read,), follow_properties=False)
+                    if inner is not None:
+                        return inner[0], depth, read
+            return None
+        return None
+
+    def _detached_message(self, node: ir.Touch, held: Held, problem: Tuple[str, int, str]) -> Tuple[str, str]:
+        kind, depth, via = problem
+        subject = "'" + ".".join((node.name,) + node.attrs[:depth]) + "'"
+        if via:
+            subject += f" (a property reading '{via}')"
+        name = held.key.split("@", 1)[0]
+        what = {
+            "lazy": "lazy-loads",
+            "dynamic": "queries (a dynamic relationship)",
+            "deferred": "loads a deferred column",
+            "expired": "reloads an expired object",
+        }[kind]
+        if held.ended is not None:
+            line, how = held.ended
+            text = f"{subject} {what} after session '{name}' {how} at line {line}: DetachedInstanceError"
+        else:
+            line, how = held.expired  # type: ignore[misc]
+            text = f"{subject} {what} after session '{name}' {how} at line {line}: a new transaction"
+        return text, name
 
     def n_Yield(self, node: ir.Yield, state: State) -> Outcome:
         seen = self.run.yields.get(node.pos)

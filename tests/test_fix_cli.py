@@ -119,3 +119,20 @@ def test_codemod_reports_refusals_as_warnings(tmp_path):
     )
     assert "refused read_tool: the session is used again after the slow call (line 15)" in proc.stderr
     assert target.read_bytes() == (CASES / "refused_used_after.py").read_bytes()
+
+
+def test_handler_called_from_another_module_is_refused(tmp_path, monkeypatch):
+    # The caller is in a module of its own: only the project-wide index sees that call.
+    handler = workspace(tmp_path, "registered_not_called.py")
+    before = handler.read_bytes()
+    (tmp_path / "sync_jobs.py").write_text(
+        "from registered_not_called import fetch_feed\n"
+        "\n"
+        "\n"
+        "async def sync_all(db, feed_ids):\n"
+        "    return [await fetch_feed(feed_id=i, db=db) for i in feed_ids]\n"
+    )
+    result = fix(["."], tmp_path, monkeypatch)
+    assert ("refused fetch_feed: fetch_feed is also called directly (sync_jobs.py, sync_all, line 5): "
+            "dropping its 'db' parameter would break that call") in result.output, result.output
+    assert handler.read_bytes() == before

@@ -65,3 +65,26 @@ def test_fix_case(case: Path, tmp_path: Path, monkeypatch):
     fixed_handlers = [line.split()[-1] for line in result.output.splitlines() if ": fixed " in line]
     findings = analyze(fixed, tmp_path / case.name, Settings(), Project(Settings(), [tmp_path]))
     assert not [f for f in findings if f.function in fixed_handlers and f.code in ("SL101", "SL102")]
+    # ...and reads no ORM object that the new block's end detached or expired (SL201).
+    assert not [f for f in findings if f.function in fixed_handlers and f.code == "SL201"]
+
+
+def test_sl201_sees_what_extraction_prevents(tmp_path: Path):
+    """The SL201 check above can fail: the same handler rewritten without extraction reports
+    every read of the expired object after the block."""
+    shutil.copytree(FIX / "app", tmp_path / "app")
+    naive = (
+        "from app.clients import http\n"
+        "from app.db import fresh_db_session\n"
+        "from app.models import Tool\n\n\n"
+        "async def invoke(tool_id: int):\n"
+        "    with fresh_db_session() as db:\n"
+        "        tool = db.get(Tool, tool_id)\n"
+        "    resp = await http.post(tool.gateway.url, json={'tool': tool.name})\n"
+        "    return {'status': resp.status_code}\n"
+    )
+    findings = analyze(naive, tmp_path / "naive.py", Settings(), Project(Settings(), [tmp_path]))
+    assert [(f.line, f.code, f.message.split(" after ")[0]) for f in findings] == [
+        (9, "SL201", "'tool.gateway' reloads an expired object"),
+        (9, "SL201", "'tool.name' reloads an expired object"),
+    ]

@@ -1,0 +1,1 @@
+"""A tool gateway in ContextForge's shape, small enough to run in a benchmark."""

@@ -1,0 +1,367 @@
+"""What a module declares about the ORM: its mapped classes (columns, relationships and how they
+load, deferred columns) and its session factories (whether a commit expires loaded objects, and
+whether leaving the factory's block commits).
+
+SL201 needs this to tell a harmless read of a loaded column from one that lazy-loads, reads a
+deferred column or refreshes an expired object after the session has ended. Read from the
+module's ``ast`` tree alone (never imported, never run); what other modules add (base classes,
+relationship targets, a factory built elsewhere) is joined by :class:`session_lint.project.Project`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+
+# Relationship loader strategies that load with the parent row: reading them later needs no
+# session. Everything else either loads on first access (``select``, the default) or always
+# queries (``dynamic``, ``write_only``).
+EAGER_LAZY = frozenset({"joined", "selectin", "subquery", "immediate"})
+QUERYING_LAZY = frozenset({"dynamic", "write_only"})
+# ``lazy="raise"``/``"noload"`` never touch the database: nothing to report.
+SILENT_LAZY = frozenset({"raise", "raise_on_sql", "noload"})
+
+_COLUMN_CALLS = frozenset({"Column", "mapped_column", "column_property", "composite", "synonym"})
+_DEFERRED_CALLS = frozenset({"deferred"})
+_RELATIONSHIP_CALLS = frozenset({"relationship", "relation"})
+_SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
+_CONTEXT_WRAPPERS = frozenset({"contextmanager", "asynccontextmanager"})
+
+
+@dataclass(frozen=True)
+class Relationship:
+    target: Optional[str]  # the related class as written: "Gateway", or a dotted name
+    lazy: str  # "select" unless the declaration says otherwise
+    collection: bool  # a list of objects (cannot follow attributes through it)
+
+
+@dataclass
+class Model:
+    """One class body's declarations; the project merges those of its bases."""
+
+    name: str
+    bases: Tuple[str, ...] = ()  # dotted names as written, resolved by the project
+    columns: FrozenSet[str] = frozenset()
+    deferred: FrozenSet[str] = frozenset()
+    relationships: Dict[str, Relationship] = field(default_factory=dict)
+    # Names the class defines as methods or properties: reading them runs code we do not follow.
+    behaviour: FrozenSet[str] = frozenset()
+    declares_table: bool = False
+    # ``@property``/``@hybrid_property`` name -> the attributes its body reads from ``self``:
+    # reading the property reads those.
+    properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionSource:
+    """How a module-level name makes sessions.
+
+    ``maker``: a ``sessionmaker(...)`` whose ``expire_on_commit`` is ``expire`` (None when it is
+    not a literal). ``function``: a (context-manager or generator) function that creates its
+    session by calling ``calls`` and, if ``commits_on_exit``, commits it after its ``yield``.
+    ``alias``: another name (``fresh_db_session = contextmanager(get_db)``).
+    """
+
+    kind: str
+    expire: Optional[bool] = None
+    calls: Optional[str] = None
+    commits_on_exit: bool = False
+
+
+@dataclass
+class OrmFacts:
+    models: Dict[str, Model] = field(default_factory=dict)
+    # relationship targets' backrefs: target class as written -> (attribute, owner class name)
+    backrefs: Tuple[Tuple[str, str, str, str], ...] = ()
+    sessions: Dict[str, SessionSource] = field(default_factory=dict)
+
+
+def dotted(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _last(node: ast.AST) -> Optional[str]:
+    text = dotted(node)
+    return text.rsplit(".", 1)[-1] if text else None
+
+
+def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _constant(node: Optional[ast.expr]):
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def read(tree: ast.Module) -> OrmFacts:
+    """The ORM facts of one module's top level."""
+    facts = OrmFacts()
+    backrefs = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            model, found = _read_class(stmt)
+            if model is not None:
+                facts.models[stmt.name] = model
+                backrefs.extend(found)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            source = _read_session_function(stmt)
+            if source is not None:
+                facts.sessions[stmt.name] = source
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            source = _read_session_value(stmt.value)
+            if source is not None:
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        facts.sessions[target.id] = source
+    facts.backrefs = tuple(backrefs)
+    return facts
+
+
+def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
+    columns, deferred, behaviour = set(), set(), set()
+    properties: Dict[str, Tuple[str, ...]] = {}
+    relationships: Dict[str, Relationship] = {}
+    backrefs = []
+    declares_table = False
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            behaviour.add(stmt.name)
+            if any(_last(d) in _PROPERTY_DECORATORS for d in stmt.decorator_list):
+                properties[stmt.name] = _self_reads(stmt)
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, annotation, value = stmt.targets[0].id, None, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            name, annotation, value = stmt.target.id, stmt.annotation, stmt.value
+        else:
+            continue
+        if name in ("__tablename__", "__table__"):
+            declares_table = True
+            continue
+        mapped_type = _mapped_type(annotation)
+        call = value if isinstance(value, ast.Call) else None
+        what = _last(call.func) if call is not None else None
+        if what in _RELATIONSHIP_CALLS:
+            target, collection = _relationship_target(call, mapped_type)
+            relationships[name] = Relationship(target, _lazy(_keyword(call, "lazy")), collection)
+            backref = _keyword(call, "backref")
+            if target is not None and backref is not None:
+                ref_name, ref_lazy = _backref(backref)
+                if ref_name:
+                    backrefs.append((target, ref_name, node.name, ref_lazy))
+        elif what in _DEFERRED_CALLS:
+            columns.add(name)
+            deferred.add(name)
+        elif what in _COLUMN_CALLS:
+            columns.add(name)
+            if _constant(_keyword(call, "deferred")) is True:
+                deferred.add(name)
+        elif mapped_type is not None and value is None:
+            # ``name: Mapped[int]`` alone is a column in SQLAlchemy 2.0's declarative mapping.
+            if _relationship_annotation(mapped_type):
+                continue
+            columns.add(name)
+    if not (columns or relationships or declares_table):
+        return None, []
+    bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
+    model = Model(node.name, bases, frozenset(columns), frozenset(deferred), relationships,
+                  frozenset(behaviour), declares_table, properties)
+    return model, backrefs
+
+
+_PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
+
+
+def _self_reads(fn: ast.AST) -> Tuple[str, ...]:
+    """The attributes a method reads from its first parameter (``self.gateway``)."""
+    args = fn.args.args  # type: ignore[attr-defined]
+    if not args:
+        return ()
+    me = args[0].arg
+    found = []
+    for node in _walk_in_order(fn):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
+                and isinstance(node.ctx, ast.Load)):
+            found.append(node.attr)
+    return tuple(dict.fromkeys(found))
+
+
+def _mapped_type(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
+    """``X`` of ``Mapped[X]`` (quoted annotations are read as what they quote)."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Subscript) and _last(annotation.value) == "Mapped":
+        inner = annotation.slice
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+            try:
+                inner = ast.parse(inner.value, mode="eval").body
+            except SyntaxError:
+                return None
+        return inner
+    return None
+
+
+def _relationship_annotation(inner: ast.expr) -> bool:
+    return isinstance(inner, ast.Subscript) and _last(inner.value) in ("List", "list", "Set", "set")
+
+
+def _class_of(node: Optional[ast.expr]) -> Tuple[Optional[str], bool]:
+    """The related class named by a ``Mapped`` type or ``relationship`` argument, and whether
+    it is a collection."""
+    if node is None:
+        return None, False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None, False
+    if isinstance(node, ast.Subscript):
+        head = _last(node.value)
+        if head in ("Optional",):
+            return _class_of(node.slice)
+        if head in ("List", "list", "Set", "set", "Sequence", "WriteOnlyMapped", "DynamicMapped"):
+            return _class_of(node.slice)[0], True
+        return None, False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # "Gateway | None"
+        for side in (node.left, node.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return _class_of(side)
+    if isinstance(node, ast.Lambda):
+        return _class_of(node.body)
+    return dotted(node), False
+
+
+def _relationship_target(call: ast.Call, mapped_type: Optional[ast.expr]) -> Tuple[Optional[str], bool]:
+    target = None
+    collection = False
+    if mapped_type is not None:
+        target, collection = _class_of(mapped_type)
+    argument = call.args[0] if call.args else _keyword(call, "argument")
+    if argument is not None:
+        named, _ = _class_of(argument)
+        target = named or target
+    uselist = _constant(_keyword(call, "uselist"))
+    if uselist is not None:
+        collection = bool(uselist)
+    elif mapped_type is None and _keyword(call, "uselist") is None:
+        # Without an annotation SQLAlchemy decides from the foreign keys; we cannot, and a
+        # scalar guess lets attribute chains be followed where it is right.
+        collection = False
+    return target, collection
+
+
+def _lazy(node: Optional[ast.expr]) -> str:
+    """The loader strategy a ``lazy=`` argument names (the legacy booleans included)."""
+    if node is None:
+        return "select"
+    value = _constant(node)
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "select"
+    if value is False:
+        return "joined"
+    if isinstance(node, ast.Constant) and value is None:
+        return "noload"
+    return "unknown"  # computed: assume nothing about it
+
+
+def _backref(node: ast.expr) -> Tuple[Optional[str], str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value, "select"
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        name = node.args[0].value
+        return (name if isinstance(name, str) else None), _lazy(_keyword(node, "lazy"))
+    return None, "select"
+
+
+def _read_session_value(value: ast.expr) -> Optional[SessionSource]:
+    if not isinstance(value, ast.Call):
+        return None
+    what = _last(value.func)
+    if what in _SESSIONMAKERS:
+        return SessionSource("maker", expire=expire_on_commit(value))
+    if what in _CONTEXT_WRAPPERS and value.args:
+        named = dotted(value.args[0])
+        return SessionSource("alias", calls=named) if named else None
+    return None
+
+
+def _read_session_function(node: ast.AST) -> Optional[SessionSource]:
+    """A function that makes a session (``db = SessionLocal()``) and yields or returns it."""
+    made: Dict[str, str] = {}
+    yielded = None
+    committed_after_yield = False
+    seen_yield = False
+    for child in _walk_in_order(node):
+        if isinstance(child, ast.Assign) and isinstance(child.value, ast.Call) and len(child.targets) == 1:
+            target = child.targets[0]
+            callee = dotted(child.value.func)
+            if isinstance(target, ast.Name) and callee:
+                made[target.id] = callee
+        elif isinstance(child, (ast.With, ast.AsyncWith)):
+            for item in child.items:
+                if isinstance(item.context_expr, ast.Call) and isinstance(item.optional_vars, ast.Name):
+                    callee = dotted(item.context_expr.func)
+                    if callee:
+                        made[item.optional_vars.id] = callee
+        elif isinstance(child, (ast.Yield, ast.Return)) and isinstance(child.value, ast.Name):
+            if child.value.id in made:
+                yielded = child.value.id
+                seen_yield = seen_yield or isinstance(child, ast.Yield)
+        elif (seen_yield and isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
+              and child.func.attr == "commit" and isinstance(child.func.value, ast.Name)
+              and child.func.value.id == yielded):
+            committed_after_yield = True
+    if yielded is None:
+        return None
+    return SessionSource("function", calls=made[yielded], commits_on_exit=committed_after_yield)
+
+
+def _walk_in_order(node: ast.AST) -> Iterable[ast.AST]:
+    """Every node below ``node`` in source order (``ast.walk`` is breadth first), not entering
+    nested functions or classes."""
+    stack = list(reversed(list(ast.iter_child_nodes(node))))
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+
+
+def expire_on_commit(call: ast.Call) -> Optional[bool]:
+    """What a ``sessionmaker(...)`` or ``Session(...)`` call sets ``expire_on_commit`` to:
+    SQLAlchemy's default (True) when absent, None when it is not a literal."""
+    node = _keyword(call, "expire_on_commit")
+    if node is None:
+        return True
+    value = _constant(node)
+    return value if isinstance(value, bool) else None
+
+
+@dataclass
+class MappedClass:
+    """A mapped class with what its bases declare merged in, as SL201 reads it."""
+
+    key: str
+    module: str  # where it is declared: relationship targets are looked up from there
+    columns: FrozenSet[str]
+    deferred: FrozenSet[str]
+    relationships: Dict[str, Relationship]
+    properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
