@@ -89,7 +89,9 @@ class State:
         return State(self.open, kept | {(name, k) for k in keys}, self.objs)
 
     def held(self, name: str) -> List[Held]:
-        return [h for n, h in self.objs if n == name]
+        # In a stable order: the first one read decides a finding's message, and a frozenset's
+        # order changes with the process's string hash seed.
+        return sorted((h for n, h in self.objs if n == name), key=_held_order)
 
     def holding(self, name: str, held: Iterable[Held]) -> "State":
         kept = frozenset(x for x in self.objs if x[0] != name)
@@ -100,6 +102,10 @@ class State:
         if not any(h.key == key for _, h in self.objs):
             return self
         return State(self.open, self.alias, frozenset((n, change(h) if h.key == key else h) for n, h in self.objs))
+
+
+def _held_order(held: Held) -> tuple:
+    return (held.key, held.model, held.ended or (0, ""), held.expired or (0, ""), sorted(held.eager), sorted(held.warm))
 
 
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:

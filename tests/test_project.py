@@ -275,3 +275,37 @@ def test_a_warm_run_redoes_the_work_when_a_module_it_followed_changed(tmp_path: 
     after = check_paths(["app/routers/tools.py"], Settings(), cache_dir=cache)
     assert [f.line for f in after.findings] == [26, 32, 43, 50, 61]
     assert _texts(after) == _texts(check_paths(["app/routers/tools.py"], Settings()))
+
+
+EXPIRED_TWO_WAYS = """\
+from app.db import ExpiringSession
+from app.models import Tool
+
+
+def rename(tool_id):
+    db = ExpiringSession()
+    tool = db.get(Tool, tool_id)
+    try:
+        db.commit()
+    except Exception:
+        db.rollback()
+    name = tool.name  # expect: SL201
+    db.close()
+    return name
+"""
+
+
+def test_a_finding_reads_the_same_whatever_the_hash_seed(tmp_path: Path):
+    # The object is expired by the commit on one path and by the rollback on the other: which
+    # of the two the message names must not depend on how the process hashes strings.
+    root = tmp_path / "orm"
+    shutil.copytree(FIXTURES / "check" / "orm_after_session", root, ignore=shutil.ignore_patterns("expected.txt"))
+    (root / "app" / "rename.py").write_text(EXPIRED_TWO_WAYS)
+    outputs = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": str(seed)}
+        proc = subprocess.run([sys.executable, "-m", "session_lint", "check", "--no-cache", "app/rename.py"],
+                              cwd=root, capture_output=True, text=True, env=env)
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1, outputs
+    assert "app/rename.py:12:12: SL201 'tool.name' reloads an expired object" in outputs.pop()
