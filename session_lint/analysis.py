@@ -16,7 +16,7 @@ from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
 from session_lint.module_scan import Resolver, interface_digest, scan_module
 from session_lint.modules import module_name
-from session_lint.parsed import ParsedModule, encoding_of
+from session_lint.parsed import ParsedModule, child_nodes, encoding_of
 from session_lint.project import Project
 from session_lint.settings import Settings
 from session_lint.sinks import sink_table
@@ -60,7 +60,7 @@ def _deeper_than(tree: ast.AST, limit: int) -> bool:
         if end_line is not None and end_line == node.lineno:  # type: ignore[attr-defined]
             if depth + 2 * (node.end_col_offset - node.col_offset) + 2 <= limit:  # type: ignore[attr-defined]
                 continue
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth + 1) for child in child_nodes(node))
     return False
 
 

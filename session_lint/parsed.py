@@ -135,9 +135,22 @@ def children(node: ast.AST) -> List[ast.AST]:
     if isinstance(node, ast.Call):
         return [node.func, *(a.value for a in call_args(node))]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        rest = [c for c in ast.iter_child_nodes(node) if c not in node.decorator_list]
+        rest = [c for c in child_nodes(node) if c not in node.decorator_list]
         return [*node.decorator_list, *rest]
-    return list(ast.iter_child_nodes(node))
+    return child_nodes(node)
+
+
+def child_nodes(node: ast.AST) -> List[ast.AST]:
+    """What ``ast.iter_child_nodes`` gives, as a list and without a generator per node (the
+    front end and the depth guard ask for the children of most nodes of every module)."""
+    out: List[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+    return out
 
 
 def preorder(node: ast.AST) -> Iterator[ast.AST]:
