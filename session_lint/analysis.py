@@ -96,7 +96,7 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     """Parses (unless ``tree`` is the module parsed already) and lowers one module, using
     ``project`` for what other modules define."""
     parsed = parse(data) if tree is None else parsed_from(tree, data)
-    orm = orm_models.read(parsed.tree)
+    orm = orm_models.read(parsed.tree, parsed.segment)
     name, is_package = module_name(path)
     interface = interface_digest(parsed)
     scan = scan_module(parsed, name, is_package, settings, project)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
 
 # Relationship loader strategies that load with the parent row: reading them later needs no
 # session. Everything else either loads on first access (``select``, the default) or always
@@ -102,8 +102,9 @@ def _constant(node: Optional[ast.expr]):
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def read(tree: ast.Module) -> OrmFacts:
-    """The ORM facts of one module's top level."""
+def read(tree: ast.Module, text_of: Optional[Callable[[ast.AST], bytes]] = None) -> OrmFacts:
+    """The ORM facts of one module's top level. ``text_of`` gives a node's source text, when
+    known: it lets functions that cannot hand a session over go unread."""
     facts = OrmFacts()
     backrefs = []
     for stmt in tree.body:
@@ -113,6 +114,8 @@ def read(tree: ast.Module) -> OrmFacts:
                 facts.models[stmt.name] = model
                 backrefs.extend(found)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if text_of is not None and not _may_hand_over(stmt, text_of(stmt)):
+                continue
             source = _read_session_function(stmt)
             if source is not None:
                 facts.sessions[stmt.name] = source
@@ -331,6 +334,24 @@ def _read_session_function(node: ast.AST) -> Optional[SessionSource]:
     if yielded is None:
         return None
     return SessionSource("function", calls=made[yielded], commits_on_exit=committed_after_yield)
+
+
+def _may_hand_over(fn: ast.AST, text: bytes) -> bool:
+    """Whether ``fn`` yields (its text says ``yield``) or returns a plain name: only such a
+    function can hand over a session it made, and most have neither, so the walk of every node
+    of theirs that :func:`_read_session_function` makes is saved."""
+    if b"yield" in text:
+        return True
+    stack = list(fn.body)  # type: ignore[attr-defined]
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name):
+            return True
+        if isinstance(stmt, _NOT_ENTERED):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            stack.extend(getattr(stmt, name, ()))
+    return False
 
 
 def _walk_in_order(node: ast.AST) -> Iterable[ast.AST]:
