@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -132,7 +131,8 @@ def main() -> int:
             ("warm, cache", warm, warm / floor, f"<= {TARGETS['warm']}x", f"{warm_mem:.0f} MB"),
             ("one changed file", one, one / floor, "<= 0.5 s", f"{one_mem:.0f} MB"),
             ("flake8 --select SL", flake, flake / floor, f"<= {TARGETS['flake8']}x", f"{flake_mem:.0f} MB"),
-            ("flake8, plugin a no-op", flake_alone, flake_alone / floor, "(flake8 by itself)", f"{flake_alone_mem:.0f} MB"),
+            ("flake8, plugin a no-op", flake_alone, flake_alone / floor, "(flake8 by itself)",
+             f"{flake_alone_mem:.0f} MB"),
         ]
         if args.scale and not args.quick:
             shutil.copytree(src, work / "wheel", ignore=shutil.ignore_patterns("*.dist-info"))
@@ -144,9 +144,11 @@ def main() -> int:
             rep_floor = time_parse(files_of(work / "replicated"), ast.parse)
             rep, rep_mem, _ = run([*exe, "check", "--no-cache", "replicated"], work)
             rows.append(("wheel: ast floor", whole_floor, whole_floor / floor, "", ""))
-            rows.append(("wheel: cold", whole, whole / floor, f"{whole / whole_floor:.2f}x its floor", f"{whole_mem:.0f} MB"))
+            rows.append(("wheel: cold", whole, whole / floor, f"{whole / whole_floor:.2f}x its floor",
+                         f"{whole_mem:.0f} MB"))
             rows.append(("wheel x4: ast floor", rep_floor, rep_floor / floor, "", ""))
-            rows.append(("wheel x4: cold", rep, rep / floor, f"{rep / whole:.2f}x wheel (linear: 4)", f"{rep_mem:.0f} MB"))
+            rows.append(("wheel x4: cold", rep, rep / floor, f"{rep / whole:.2f}x wheel (linear: 4)",
+                         f"{rep_mem:.0f} MB"))
         print(f"gateway {VERSION}: {target}, {len(files)} files, {size:.1f} MB; {os.cpu_count()} cores")
         print(f"{'run':<26}{'seconds':>9}{'x floor':>9}  {'target':<26}{'peak RSS':>10}")
         for name, seconds, ratio, target_text, mem in rows:

@@ -84,7 +84,8 @@ def declared_dependencies(
             for param in [*init.args.args, *init.args.kwonlyargs]:
                 found = _param_dependency(init.args, param, resolver, imported_alias)
                 if found is not None and resolver.session_dependency(found[0]) is not None:
-                    by_param[param.arg] = (resolver.session_dependency(found[0]), found[1], param)  # type: ignore[assignment]
+                    dependency = resolver.session_dependency(found[0])
+                    by_param[param.arg] = (dependency, found[1], param)  # type: ignore[assignment]
             for attr, source in _self_copies(init):
                 if source in by_param:
                     dep, key, param = by_param[source]
@@ -127,6 +128,7 @@ def _self_copies(init: FuncNode) -> List[Tuple[str, str]]:
     for stmt in statements(init.body):
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):
             for target in stmt.targets:
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-                    out.append((target.attr, stmt.value.id))
+                owner = target.value if isinstance(target, ast.Attribute) else None
+                if isinstance(owner, ast.Name) and owner.id == "self":
+                    out.append((target.attr, stmt.value.id))  # type: ignore[attr-defined]
     return out
