@@ -21,7 +21,7 @@ from session_lint.project import Project
 from session_lint.settings import Settings
 from session_lint.sinks import sink_table
 from session_lint.timing import measure
-from session_lint.transactions import Engine, EntrySession, Hold, Run, Site
+from session_lint.transactions import Engine, EntrySession, Hold, Run, Site, stores
 
 # Engine keys of sessions a handler holds without naming them (SL105) start with this.
 SUB_DEPENDENCY_PREFIX = "~"
@@ -197,13 +197,23 @@ class Checker:
             elif _loads_through_parameters(fn):
                 # A service function handed its session: only SL201 can be found here (a rollback
                 # always expires what it loaded; its factory's settings are the caller's).
-                entry = [EntrySession(name, name) for name in _loads_through_parameters(fn)]
+                entry = [EntrySession(name, name) for name in self.service_sessions(fn)]
                 run = Engine(fn, self.project.summaries).interpret(entry)
                 out.extend(_report(run, fn, shown, explicit_only=True))
             else:
                 continue
             self.unresolved.update(run.unresolved)
         return out
+
+    def service_sessions(self, fn: ir.FunctionIR) -> List[str]:
+        """The names ``fn`` loads objects through that it was handed: parameters, and for
+        ``self.*`` (a method's own call returned them) what its class's constructor stored."""
+        names = [n for n in _loads_through_parameters(fn) if n != "self.*"]
+        if "self.*" in _loads_through_parameters(fn) and fn.bound_method:
+            init = self.project.function(fn.key.rsplit(".", 1)[0] + ".__init__")
+            if init is not None:
+                names.extend(f"self.{attr}" for _param, attr in stores(init))
+        return sorted(set(names))
 
     def decorator_reads(self, key: Optional[str], param: str) -> bool:
         return _decorator_reads(self.project, key, param)
@@ -245,8 +255,10 @@ def _loads_through_parameters(fn: ir.FunctionIR) -> Tuple[str, ...]:
     if cached is None:
         found: Set[str] = set()
         for node in ir.walk(fn.body):
-            if isinstance(node, ir.Load) and (node.session in fn.params or node.session.startswith("self.")):
-                found.add(node.session)
+            if isinstance(node, ir.Load):
+                for name in (node.session,) + node.via:
+                    if name in fn.params or name.startswith("self."):
+                        found.add(name)
         cached = tuple(sorted(found))
         fn.__dict__["_param_loads"] = cached
     return cached

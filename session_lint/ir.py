@@ -128,6 +128,9 @@ class Load:
     model: str  # the class's global key when resolved, else as written
     eager: Tuple[str, ...]
     pos: Pos
+    # A project function returned the objects (``get_tool(db, id) -> Tool``): the names it was
+    # handed that may be the session they came through (``self.*``: any session stored on self).
+    via: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -542,6 +542,8 @@ class FunctionLowerer:
                         out.append(ir.Refresh(target.id, receiver))
                     elif func.attr in ("expunge", "delete"):
                         out.append(ir.Expunge(target.id, receiver, func.attr + "d", self.m.pos(node)))
+        elif self.orm_names and isinstance(func, ast.Name) and func.id in ("getattr", "hasattr"):
+            self.dynamic_read(node, out)
 
     def call(self, node: ast.Call, out: List[ir.Node]) -> None:
         kind, qual, callee = self.classify_call(node)
@@ -677,15 +679,48 @@ class FunctionLowerer:
     # ------------------------------------------------------------ ORM objects (SL201)
 
     def load(self, name: str, value: ast.expr, out: List[ir.Node]) -> None:
-        """``name = <a query through a session>``: ``name`` now holds loaded ORM objects."""
+        """``name = <a query through a session>``: ``name`` now holds loaded ORM objects; or
+        ``name = result.scalar_one()`` on a result that holds them."""
+        taken = _taken_from(value, self.orm_names)
+        if taken is not None:
+            out.append(ir.Each(name, taken))
+            self.orm_names.add(name)
+            return
         found = _load_parts(value)
         if found is None:
+            self.returned_objects(name, value, out)
             return
         session, model, eager = found
         val = self.m.resolver.eval(model, self.env, self.cls)
         key = val.qual if val is not None and val.kind == "ref" else _label(model)
         out.append(ir.Load(name, session, key, eager, self.m.pos(value)))
         self.orm_names.add(name)
+
+    def returned_objects(self, name: str, value: ast.expr, out: List[ir.Node]) -> None:
+        """``tool = await service.get_tool(db, tool_id)`` where the callee is annotated to return
+        a class: what it returns came through a session it was handed (the engine keeps the
+        objects only if one of those names is a session, and reports only for mapped classes)."""
+        call = _unawait(value)
+        if not isinstance(call, ast.Call):
+            return
+        returned = self.m.resolver.eval(call, self.env, self.cls)
+        if returned is None or returned.kind != "inst":
+            return
+        via = [n for _where, n in _name_args(call)]
+        if isinstance(call.func, ast.Attribute) and _name_of(call.func.value) in ("self", "cls"):
+            via.append("self.*")
+        if not via:
+            return
+        out.append(ir.Load(name, "", returned.qual, (), self.m.pos(value), tuple(dict.fromkeys(via))))
+        self.orm_names.add(name)
+
+    def dynamic_read(self, node: ast.Call, out: List[ir.Node]) -> None:
+        """``getattr(tool, "gateway")`` reads the attribute a literal names."""
+        if len(node.args) < 2 or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.orm_names:
+            return
+        attr = string_value(node.args[1])
+        if isinstance(attr, str) and attr.isidentifier():
+            out.append(ir.Touch(node.args[0].id, (attr,), self.m.pos(node)))
 
     def element(self, name: str, iterable: ast.expr, out: List[ir.Node]) -> None:
         """``for name in iterable``: one of the objects a query or a loaded list holds."""
@@ -936,7 +971,9 @@ _NOT_OBJECTS = frozenset({"count", "delete", "update", "exists", "subquery", "ct
 _LOAD_BY_CLASS = frozenset({"get", "get_one", "query"})
 # Session methods that run a statement and give objects (``scalars``) or a result to take them from.
 _LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute"})
-_SCALAR_RESULTS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none"})
+# What takes the objects out of a result that holds them (``result.scalar_one_or_none()``).
+_RESULT_ACCESSORS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none", "first", "one",
+                               "one_or_none", "all", "unique", "fetchall", "fetchone"})
 _EAGER_LOADERS = frozenset({"joinedload", "selectinload", "subqueryload", "immediateload", "contains_eager", "undefer"})
 _PATH_LOADERS = _EAGER_LOADERS | frozenset({"defaultload", "lazyload", "noload", "raiseload"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -970,8 +1007,6 @@ def _load_parts(value: ast.expr) -> Optional[Tuple[str, ast.expr, Tuple[str, ...
                 if name_id(first) is None and not isinstance(first, ast.Attribute):
                     return None  # ``cache.get("key")``: not a class
                 return session, first, _eager_paths(options)
-            if method == "execute" and not any(m in _SCALAR_RESULTS for m in methods):
-                return None  # rows, not objects
             statement = _select_of(args[0].value if args else None, options)
             if statement is None:
                 return None
@@ -980,6 +1015,18 @@ def _load_parts(value: ast.expr) -> Optional[Tuple[str, ast.expr, Tuple[str, ...
         if method == "options":
             options.extend(args)
         node = receiver
+    return None
+
+
+def _taken_from(value: ast.expr, names: Set[str]) -> Optional[str]:
+    """``result`` for ``result.scalars().first()`` when ``result`` holds loaded objects."""
+    node = _unawait(value)
+    steps = 0
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RESULT_ACCESSORS:
+        node = _unawait(node.func.value)
+        steps += 1
+    if steps and isinstance(node, ast.Name) and node.id in names:
+        return node.id
     return None
 
 

@@ -439,7 +439,13 @@ class Engine:
         return (expire if expire is not None else made_expire), commits
 
     def n_Load(self, node: ir.Load, state: State) -> Outcome:
-        keys = state.keys_of(node.session)
+        keys = state.keys_of(node.session) if node.session else []
+        for name in node.via:
+            if name == "self.*":
+                keys.extend(k for n, k in sorted(state.alias) if n.startswith("self."))
+            else:
+                keys.extend(state.keys_of(name))
+        keys = sorted(set(keys))
         held = [Held(key, node.model, frozenset(node.eager)) for key in keys]
         return Outcome(normal=state.holding(node.target, held))
 
@@ -616,7 +622,7 @@ class Engine:
                     self.hold(key, node.pos, full, blocking, view)
         if node.result and target is not None and target.name == "__init__":
             # The new object keeps the sessions its constructor stored (``self.db = db``).
-            for param, attr in _stores(target):
+            for param, attr in stores(target):
                 for key, names in passed.items():
                     if param in names:
                         after = after.bound(f"{node.result}.{attr}", after.keys_of(f"{node.result}.{attr}") + [key])
@@ -639,7 +645,7 @@ _HANDLERS = {
 }
 
 
-def _stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
+def stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
     """``(param, attr)`` for each ``self.attr = param`` in a constructor (computed once per
     function and kept on it)."""
     cached = fn.__dict__.get("_stores")
