@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 _HOPS = 6
 
-SessionConfig = Tuple[Optional[bool], bool]  # (expire_on_commit, commits when its block ends)
+# (expire_on_commit, commits when its block ends, rolls back when an exception leaves it)
+SessionConfig = Tuple[Optional[bool], bool, bool]
 
 
 class OrmIndex:
@@ -123,7 +124,7 @@ class OrmIndex:
             return None
         facts, source = declared
         if source.kind == "maker":
-            return source.expire, False
+            return source.expire, False, False
         target = _key_in(facts, source.calls) if source.calls else None
         if target is None:
             return None
@@ -131,7 +132,7 @@ class OrmIndex:
         if inner is None:
             return None
         if source.kind == "function":
-            return inner[0], source.commits_on_exit
+            return inner[0], source.commits_on_exit, source.rolls_back_on_error
         return inner  # an alias: the wrapped function's settings
 
 

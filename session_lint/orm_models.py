@@ -59,7 +59,9 @@ class SessionSource:
 
     ``maker``: a ``sessionmaker(...)`` whose ``expire_on_commit`` is ``expire`` (None when it is
     not a literal). ``function``: a (context-manager or generator) function that creates its
-    session by calling ``calls`` and, if ``commits_on_exit``, commits it after its ``yield``.
+    session by calling ``calls`` and, if ``commits_on_exit``, commits it after its ``yield``;
+    ``rolls_back_on_error``: an ``except`` of it rolls the session back (which expires every
+    object loaded through it) before the exception leaves the caller's ``with`` block.
     ``alias``: another name (``fresh_db_session = contextmanager(get_db)``).
     """
 
@@ -67,6 +69,7 @@ class SessionSource:
     expire: Optional[bool] = None
     calls: Optional[str] = None
     commits_on_exit: bool = False
+    rolls_back_on_error: bool = False
 
 
 @dataclass
@@ -333,7 +336,14 @@ def _read_session_function(node: ast.AST) -> Optional[SessionSource]:
             committed_after_yield = True
     if yielded is None:
         return None
-    return SessionSource("function", calls=made[yielded], commits_on_exit=committed_after_yield)
+    rolls_back = any(
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "rollback"
+        and isinstance(call.func.value, ast.Name) and call.func.value.id == yielded
+        for handler in ast.walk(node) if isinstance(handler, ast.ExceptHandler)
+        for call in ast.walk(handler)
+    )
+    return SessionSource("function", calls=made[yielded], commits_on_exit=committed_after_yield,
+                         rolls_back_on_error=rolls_back)
 
 
 def _may_hand_over(fn: ast.AST, text: bytes) -> bool:

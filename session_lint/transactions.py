@@ -208,6 +208,7 @@ class Run:
     detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
 
 
+_UNKNOWN_FACTORY = (None, False, False)
 _LOOP_LIMIT = 50  # the lattice is finite; this only guards against a bug turning into a hang
 
 
@@ -220,8 +221,10 @@ class Engine:
         self.run = Run()
         # What the project knows of ORM classes and session factories (SL201), if anything.
         self.orm: Optional[OrmOracle] = getattr(oracle, "orm", None)
-        # Session key -> (expire_on_commit, commits when its block ends).
-        self.configs: Dict[str, Tuple[Optional[bool], bool]] = {}
+        # Session key -> (expire_on_commit, commits when its block ends, rolls back on an exception).
+        self.configs: Dict[str, Tuple[Optional[bool], bool, bool]] = {}
+        # Which way out of a block its exit (``finally``, a ``with``'s end) is being run for.
+        self.leaving = "normal"
 
     # ---------------------------------------------------------------- entry point
 
@@ -333,11 +336,14 @@ class Engine:
     def through_final(self, final: ir.Block, res: Outcome) -> Outcome:
         """Runs ``final`` on every way out of ``res`` (the ``finally`` clause, a ``with`` exit)."""
         out = Outcome()
+        leaving = self.leaving
         for kind in ("normal", "ret", "brk", "cont", "exc"):
             st = getattr(res, kind)
             if st is None:
                 continue
+            self.leaving = kind
             fin = self.block(final, st)
+            self.leaving = leaving
             out.merge_abrupt(Outcome(ret=fin.ret, brk=fin.brk, cont=fin.cont, exc=fin.exc))
             if fin.normal is not None:
                 setattr(out, kind, join(getattr(out, kind), fin.normal))
@@ -392,7 +398,7 @@ class Engine:
         at = (node.pos.line, {"commit": "committed", "rollback": "rolled back"}.get(node.method, "closed"))
         if node.method in ("close", "expunge_all", "invalidate"):
             return state.changed(key, lambda h: replace(h, ended=h.ended or at))
-        expire, _commits = self.configs.get(key, (None, False))
+        expire = self.configs.get(key, _UNKNOWN_FACTORY)[0]
         if node.method == "rollback" or node.method == "expire_all" or (node.method == "commit" and expire):
             return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
         return state
@@ -421,9 +427,15 @@ class Engine:
         after = state
         for key in state.keys_of(node.name):
             after = after.released(key)
-            expire, commits = self.configs.get(key, (None, False))
-            end = (node.pos.end_line or node.pos.line, "closed")
-            if commits and expire:
+            expire, commits, rolls_back = self.configs.get(key, _UNKNOWN_FACTORY)
+            line = node.pos.end_line or node.pos.line
+            end = (line, "closed")
+            if self.leaving == "exc" and rolls_back:
+                # An exception leaving the block: the factory rolled back (expiring every object)
+                # before it closed.
+                end = (line, "rolled back and closed (on an exception)")
+                after = after.changed(key, lambda h: replace(h, ended=end, expired=end))
+            elif commits and expire:
                 after = after.changed(key, lambda h: replace(h, ended=end, expired=h.expired or end))
             else:
                 after = after.changed(key, lambda h: replace(h, ended=h.ended or end))
@@ -432,11 +444,12 @@ class Engine:
 
     # ---------------------------------------------------------------- ORM objects (SL201)
 
-    def _config(self, factory_key: Optional[str], expire: Optional[bool]) -> Tuple[Optional[bool], bool]:
-        """``(expire_on_commit, commits when its block ends)`` of sessions from a factory."""
+    def _config(self, factory_key: Optional[str], expire: Optional[bool]) -> Tuple[Optional[bool], bool, bool]:
+        """``(expire_on_commit, commits when its block ends, rolls back when an exception leaves
+        it)`` of sessions from a factory."""
         found = self.orm.session_config(factory_key) if (self.orm is not None and factory_key) else None
-        made_expire, commits = found if found is not None else (None, False)
-        return (expire if expire is not None else made_expire), commits
+        made_expire, commits, rolls_back = found if found is not None else _UNKNOWN_FACTORY
+        return (expire if expire is not None else made_expire), commits, rolls_back
 
     def n_Load(self, node: ir.Load, state: State) -> Outcome:
         keys = state.keys_of(node.session) if node.session else []
