@@ -535,6 +535,9 @@ class FunctionLowerer:
             receiver = _name_of(func.value)
             if receiver is not None:
                 out.append(ir.Use(receiver, func.attr, self.m.pos(node)))
+                if receiver in self.orm_names:
+                    # ``tool.describe()``: the method reads what its body reads from self.
+                    out.append(ir.Touch(receiver, (func.attr,), self.m.pos(func)))
                 args = call_args(node)
                 target = args[0].value if args else None
                 if isinstance(target, ast.Name) and target.id in self.orm_names:

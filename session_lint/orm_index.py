@@ -46,6 +46,7 @@ class OrmIndex:
             columns, deferred = set(), set()
             relationships: Dict[str, Relationship] = {}
             properties: Dict[str, Tuple[str, ...]] = {}
+            methods: Dict[str, Tuple[str, ...]] = {}
             for base in body.bases:
                 base_key = _key_in(facts, base)
                 parent = self.model(base_key) if base_key else None
@@ -54,10 +55,12 @@ class OrmIndex:
                     deferred |= parent.deferred
                     relationships.update(parent.relationships)
                     properties.update(parent.properties)
+                    methods.update(parent.methods)
             columns |= body.columns
             deferred = (deferred - body.columns) | body.deferred
             relationships.update(body.relationships)
             properties.update(body.properties)
+            methods.update(body.methods)
             for attr, lazy, owner in self._backrefs(facts, body.name):
                 relationships.setdefault(attr, Relationship(owner, lazy, True))
             # A method or property defined on the class is code, not a mapped attribute.
@@ -65,7 +68,7 @@ class OrmIndex:
                 relationships.pop(attr, None)
                 columns.discard(attr)
             merged = MappedClass(facts.qual_of_local(body.name), facts.name, frozenset(columns),
-                                 frozenset(deferred), relationships, properties)
+                                 frozenset(deferred), relationships, properties, methods)
         self._models[key] = merged
         return merged
 

@@ -51,6 +51,8 @@ class Model:
     # ``@property``/``@hybrid_property`` name -> the attributes its body reads from ``self``:
     # reading the property reads those.
     properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    # The same for the other methods: calling one reads those.
+    methods: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,14 +138,18 @@ def read(tree: ast.Module, text_of: Optional[Callable[[ast.AST], bytes]] = None)
 def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
     columns, deferred, behaviour = set(), set(), set()
     properties: Dict[str, Tuple[str, ...]] = {}
+    methods: Dict[str, Tuple[str, ...]] = {}
     relationships: Dict[str, Relationship] = {}
     backrefs = []
     declares_table = False
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             behaviour.add(stmt.name)
-            if any(_last(d) in _PROPERTY_DECORATORS for d in stmt.decorator_list):
+            decorators = {_last(d) for d in stmt.decorator_list}
+            if decorators & _PROPERTY_DECORATORS:
                 properties[stmt.name] = _self_reads(stmt)
+            elif not decorators & {"staticmethod", "classmethod"}:
+                methods[stmt.name] = _self_reads(stmt)
             continue
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, annotation, value = stmt.targets[0].id, None, stmt.value
@@ -181,7 +187,7 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
         return None, []
     bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
     model = Model(node.name, bases, frozenset(columns), frozenset(deferred), relationships,
-                  frozenset(behaviour), declares_table, properties)
+                  frozenset(behaviour), declares_table, properties, methods)
     return model, backrefs
 
 
@@ -413,3 +419,4 @@ class MappedClass:
     deferred: FrozenSet[str]
     relationships: Dict[str, Relationship]
     properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    methods: Dict[str, Tuple[str, ...]] = field(default_factory=dict)

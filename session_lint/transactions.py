@@ -525,14 +525,15 @@ class Engine:
                 if attr in model.deferred and path not in held.warm and path not in held.eager:
                     return "deferred", depth, ""
                 return None
-            reads = model.properties.get(attr)
+            code = "property" if attr in model.properties else "method"
+            reads = model.properties.get(attr, model.methods.get(attr))
             if reads is not None and depth == 1 and follow_properties:
-                # One level: what the property's body reads from ``self`` (``self.gateway.url``
-                # behind ``tool.label``).
+                # One level: what the property's or method's body reads from ``self``
+                # (``self.gateway.url`` behind ``tool.label``).
                 for read in reads:
                     inner = self._orm_problem(held, (read,), follow_properties=False)
                     if inner is not None:
-                        return inner[0], depth, read
+                        return inner[0], depth, f"a {code} reading '{read}'"
             return None
         return None
 
@@ -540,7 +541,7 @@ class Engine:
         kind, depth, via = problem
         subject = "'" + ".".join((node.name,) + node.attrs[:depth]) + "'"
         if via:
-            subject += f" (a property reading '{via}')"
+            subject += f" ({via})"
         name = held.key.split("@", 1)[0]
         what = {
             "lazy": "lazy-loads",
