@@ -213,19 +213,28 @@ def _mapped_type(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
     if annotation is None:
         return None
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
+        annotation = _quoted(annotation.value)
+        if annotation is None:
             return None
     if isinstance(annotation, ast.Subscript) and _last(annotation.value) == "Mapped":
         inner = annotation.slice
         if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
-            try:
-                inner = ast.parse(inner.value, mode="eval").body
-            except SyntaxError:
+            inner = _quoted(inner.value)
+            if inner is None:
                 return None
         return inner
     return None
+
+
+def _quoted(text: str) -> Optional[ast.expr]:
+    """The expression a quoted annotation holds; None for anything that is not one (a string of
+    the analysed code can hold null bytes or nesting deep enough to exhaust the parser)."""
+    if len(text) > 1000:
+        return None
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _relationship_annotation(inner: ast.expr) -> bool:
@@ -238,9 +247,8 @@ def _class_of(node: Optional[ast.expr]) -> Tuple[Optional[str], bool]:
     if node is None:
         return None, False
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
+        node = _quoted(node.value)
+        if node is None:
             return None, False
     if isinstance(node, ast.Subscript):
         head = _last(node.value)
@@ -270,10 +278,8 @@ def _relationship_target(call: ast.Call, mapped_type: Optional[ast.expr]) -> Tup
     uselist = _constant(_keyword(call, "uselist"))
     if uselist is not None:
         collection = bool(uselist)
-    elif mapped_type is None and _keyword(call, "uselist") is None:
-        # Without an annotation SQLAlchemy decides from the foreign keys; we cannot, and a
-        # scalar guess lets attribute chains be followed where it is right.
-        collection = False
+    # Without an annotation or uselist= SQLAlchemy decides from the foreign keys; we cannot, and
+    # the scalar guess lets attribute chains be followed where it is right.
     return target, collection
 
 

@@ -36,6 +36,10 @@ def build_corpus(root: Path) -> Path:
     (corpus / "deep_brackets.py").write_text("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
     (corpus / "deep_unary.py").write_text("x = " + "-" * 5000 + "1\n")
     (corpus / "deep_calls.py").write_text("x = " + "f(" * 250 + ")" * 250 + "\n")
+    # A quoted annotation is parsed again by the ORM reader: as deep as this, ast.parse raises
+    # RecursionError or MemoryError.
+    (corpus / "deep_annotation.py").write_text(
+        "class T(Base):\n    __tablename__ = 't'\n    a: Mapped['" + "-" * 100000 + "x'] = relationship()\n")
     (corpus / "folder_named.py").mkdir()
     (corpus / "loop").mkdir()
     (corpus / "loop" / "self").symlink_to(corpus / "loop")
