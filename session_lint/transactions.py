@@ -486,8 +486,9 @@ class Engine:
             problem = self._orm_problem(h, node.attrs)
             if problem is not None and node.pos not in self.run.detached:
                 self.run.detached[node.pos] = self._detached_message(node, h, problem)
-            # Still in its session, an expired object is loaded again by this read.
-            after.append(replace(h, expired=None) if h.ended is None else h)
+            # Still in its session, an expired object is loaded again by a read of what it maps
+            # (a method that reads nothing mapped leaves it expired).
+            after.append(replace(h, expired=None) if h.ended is None and problem is not None else h)
         if not after:
             return Outcome(normal=state)
         return Outcome(normal=state.holding(node.name, after))
