@@ -315,6 +315,43 @@ def _subscript_elements(node: ast.Subscript) -> List[ast.expr]:
     return list(index.elts) if isinstance(index, ast.Tuple) else [index]
 
 
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)  # ``type DbDep = ...`` (3.12)
+
+
+def _visit_block(body: List[ast.stmt], scan: ModuleScan, name: str, is_package: bool,
+                 pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]]) -> None:
+    """The bindings of one block of the module's top level, into ``scan`` and ``pending_assigns``.
+    A module-level function, not a closure: a recursive closure is a reference cycle that would
+    keep the scan, and with it the module's syntax tree, alive until the collector runs."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            scan.imports.update(import_bindings(stmt, name, is_package))
+        elif isinstance(stmt, ast.Assign):
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                pending_assigns.append((stmt.targets[0].id, stmt.value, None))
+        elif isinstance(stmt, ast.AnnAssign):
+            if isinstance(stmt.target, ast.Name):
+                pending_assigns.append((stmt.target.id, stmt.value, stmt.annotation))
+        elif isinstance(stmt, ast.Expr):
+            if isinstance(stmt.value, ast.Call):
+                _registered_endpoint(stmt.value, scan)
+        elif isinstance(stmt, FUNCTION_TYPES):
+            scan.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            scan.classes[stmt.name] = _scan_class(stmt, scan)
+        elif isinstance(stmt, ast.If):
+            # ``if TYPE_CHECKING:`` still binds names.
+            _visit_block(stmt.body, scan, name, is_package, pending_assigns)
+            _visit_block(stmt.orelse, scan, name, is_package, pending_assigns)
+        elif isinstance(stmt, ast.Try):
+            # ``try: import x except ImportError: x = None`` too.
+            _visit_block(stmt.body, scan, name, is_package, pending_assigns)
+            for handler in stmt.handlers:
+                _visit_block(handler.body, scan, name, is_package, pending_assigns)
+        elif _TYPE_ALIAS is not None and isinstance(stmt, _TYPE_ALIAS):
+            pending_assigns.append((stmt.name.id, stmt.value, None))  # type: ignore[attr-defined]
+
+
 def scan_module(
     parsed: ParsedModule,
     name: str,
@@ -325,38 +362,8 @@ def scan_module(
     scan = ModuleScan(name=name)
     resolver = Resolver(scan, settings, external)
     pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]] = []
-    type_alias = getattr(ast, "TypeAlias", None)  # ``type DbDep = ...`` (3.12)
 
-    def visit_block(body: List[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                scan.imports.update(import_bindings(stmt, name, is_package))
-            elif isinstance(stmt, ast.Assign):
-                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                    pending_assigns.append((stmt.targets[0].id, stmt.value, None))
-            elif isinstance(stmt, ast.AnnAssign):
-                if isinstance(stmt.target, ast.Name):
-                    pending_assigns.append((stmt.target.id, stmt.value, stmt.annotation))
-            elif isinstance(stmt, ast.Expr):
-                if isinstance(stmt.value, ast.Call):
-                    _registered_endpoint(stmt.value, scan)
-            elif isinstance(stmt, FUNCTION_TYPES):
-                scan.functions[stmt.name] = stmt
-            elif isinstance(stmt, ast.ClassDef):
-                scan.classes[stmt.name] = _scan_class(stmt, scan)
-            elif isinstance(stmt, ast.If):
-                # ``if TYPE_CHECKING:`` still binds names.
-                visit_block(stmt.body)
-                visit_block(stmt.orelse)
-            elif isinstance(stmt, ast.Try):
-                # ``try: import x except ImportError: x = None`` too.
-                visit_block(stmt.body)
-                for handler in stmt.handlers:
-                    visit_block(handler.body)
-            elif type_alias is not None and isinstance(stmt, type_alias):
-                pending_assigns.append((stmt.name.id, stmt.value, None))  # type: ignore[attr-defined]
-
-    visit_block(parsed.tree.body)
+    _visit_block(parsed.tree.body, scan, name, is_package, pending_assigns)
 
     # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
     annotated = list(scan.functions.items())
