@@ -145,6 +145,13 @@ class Resolver:
         self.settings = settings
         # Asks the other modules of the tree what their names are (the project index).
         self.external = external
+        # The external answers, by qualified name. A resolver lives while its module is scanned
+        # or lowered, and during that time what another module shows does not change (a module
+        # being indexed below this one on the stack stays so; one read since stays read), so each
+        # question is asked once: the project records the modules it consulted the first time.
+        # A module asks the same few names tens of times (56 k questions, 1 k names, on the gateway).
+        self._values: Dict[str, Optional[Val]] = {}
+        self._returns: Dict[str, Optional[str]] = {}
 
     def lookup(self, name: str, env: Dict[str, Optional[Val]]) -> Optional[Val]:
         if name in env:
@@ -157,7 +164,10 @@ class Resolver:
                 return Val("factory", qual)
             if self.external is not None:
                 # ``from app.clients import http`` where app/clients.py has ``http = AsyncClient()``
-                value = self.external.value(qual)
+                if qual in self._values:
+                    value = self._values[qual]
+                else:
+                    value = self._values[qual] = self.external.value(qual)
                 if value is not None:
                     return value
             return Val("ref", qual)
@@ -209,7 +219,10 @@ class Resolver:
                 return Val("inst", self.scan.return_types[local_name])
             return None
         if self.external is not None and "." in qual:
-            returned = self.external.return_type(qual)
+            if qual in self._returns:
+                returned = self._returns[qual]
+            else:
+                returned = self._returns[qual] = self.external.return_type(qual)
             if returned is not None:
                 return Val("inst", sinks.canonical(returned))
         return None
