@@ -184,24 +184,26 @@ class Resolver:
                 return Val("inst", cls.qual)
             return self.lookup(name, env)
         if isinstance(node, ast.Attribute):
-            base = self.eval(node.value, env, cls)
-            if base is None:
-                return None
-            attr = node.attr
-            if base.kind == "inst":
-                local = self.local_class(base.qual)
-                if local is not None:
-                    if attr in local.attr_types:
-                        return local.attr_types[attr]
-                return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
-            if base.kind in ("ref", "factory"):
-                return Val("ref", f"{base.qual}.{attr}")
-            return None
+            return self.attribute(self.eval(node.value, env, cls), node.attr)
         if isinstance(node, ast.Call):
             func = self.eval(node.func, env, cls)
             return self.result_of(func)
         if isinstance(node, ast.Await):
             return self.eval(node.value, env, cls)
+        return None
+
+    def attribute(self, base: Optional[Val], attr: str) -> Optional[Val]:
+        """What ``<base>.attr`` is, ``base`` being what the expression before the dot is."""
+        if base is None:
+            return None
+        if base.kind == "inst":
+            local = self.local_class(base.qual)
+            if local is not None:
+                if attr in local.attr_types:
+                    return local.attr_types[attr]
+            return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
+        if base.kind in ("ref", "factory"):
+            return Val("ref", f"{base.qual}.{attr}")
         return None
 
     def result_of(self, func: Optional[Val]) -> Optional[Val]:
