@@ -529,7 +529,8 @@ class FunctionLowerer:
             self.expr(func.value, out)
         else:
             self.expr(func, out)
-        for arg in call_args(node):
+        args = call_args(node)
+        for arg in args:
             self.expr(arg.value, out)
         if isinstance(func, ast.Attribute):
             receiver = _name_of(func.value)
@@ -538,7 +539,6 @@ class FunctionLowerer:
                 if receiver in self.orm_names:
                     # ``tool.describe()``: the method reads what its body reads from self.
                     out.append(ir.Touch(receiver, (func.attr,), self.m.pos(func)))
-                args = call_args(node)
                 target = args[0].value if args else None
                 if isinstance(target, ast.Name) and target.id in self.orm_names:
                     if func.attr == "refresh":
@@ -610,16 +610,26 @@ class FunctionLowerer:
     # ------------------------------------------------------------ what a call is
 
     def classify_call(self, node: ast.Call) -> Tuple[Optional[Kind], Optional[str], Optional[_Callee]]:
-        func_val = self.m.resolver.eval(node.func, self.env, self.cls)
+        func = node.func
+        resolver = self.m.resolver
+        if isinstance(func, ast.Attribute):
+            # What is before the dot is evaluated once, for the call's value and its callee.
+            base: Optional[Val] = resolver.eval(func.value, self.env, self.cls)
+            func_val = resolver.attribute(base, func.attr)
+            callee = self.resolve_callee(func, func_val, base, base_known=True)
+        else:
+            func_val = resolver.eval(func, self.env, self.cls)
+            callee = self.resolve_callee(func, func_val)
         qual = canonical(func_val.qual) if func_val is not None and func_val.kind == "ref" else None
-        text = _label(node.func)
+        text = _label(func)
         kind = self.m.sinks.kind([qual or "", text])
-        callee = self.resolve_callee(node.func, func_val)
         return kind, qual, callee
 
-    def resolve_callee(self, func: ast.expr, func_val: Optional[Val]) -> Optional[_Callee]:
+    def resolve_callee(self, func: ast.expr, func_val: Optional[Val], base: Optional[Val] = None,
+                       base_known: bool = False) -> Optional[_Callee]:
         """The global key of the project function ``func`` names, if it may be one. Keys of
-        other modules are only candidates: the oracle decides whether they exist."""
+        other modules are only candidates: the oracle decides whether they exist. ``base``: what
+        the expression before the dot of an attribute ``func`` evaluates to, when ``base_known``."""
         name = name_id(func)
         if name is not None:
             if name in self.defs and self.env.get(name) is None:
@@ -632,7 +642,8 @@ class FunctionLowerer:
                     init = self.m.method_key(info, "__init__")
                     return _Callee(init, True) if init else _Callee(None, False)
         if isinstance(func, ast.Attribute):
-            base = self.m.resolver.eval(func.value, self.env, self.cls)
+            if not base_known:
+                base = self.m.resolver.eval(func.value, self.env, self.cls)
             if base is not None and base.kind in ("inst", "ref"):
                 info = self.m.resolver.local_class(base.qual)
                 if info is not None:

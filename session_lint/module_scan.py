@@ -145,6 +145,13 @@ class Resolver:
         self.settings = settings
         # Asks the other modules of the tree what their names are (the project index).
         self.external = external
+        # The external answers, by qualified name. A resolver lives while its module is scanned
+        # or lowered, and during that time what another module shows does not change (a module
+        # being indexed below this one on the stack stays so; one read since stays read), so each
+        # question is asked once: the project records the modules it consulted the first time.
+        # A module asks the same few names tens of times (56 k questions, 1 k names, on the gateway).
+        self._values: Dict[str, Optional[Val]] = {}
+        self._returns: Dict[str, Optional[str]] = {}
 
     def lookup(self, name: str, env: Dict[str, Optional[Val]]) -> Optional[Val]:
         if name in env:
@@ -157,7 +164,10 @@ class Resolver:
                 return Val("factory", qual)
             if self.external is not None:
                 # ``from app.clients import http`` where app/clients.py has ``http = AsyncClient()``
-                value = self.external.value(qual)
+                if qual in self._values:
+                    value = self._values[qual]
+                else:
+                    value = self._values[qual] = self.external.value(qual)
                 if value is not None:
                     return value
             return Val("ref", qual)
@@ -174,24 +184,26 @@ class Resolver:
                 return Val("inst", cls.qual)
             return self.lookup(name, env)
         if isinstance(node, ast.Attribute):
-            base = self.eval(node.value, env, cls)
-            if base is None:
-                return None
-            attr = node.attr
-            if base.kind == "inst":
-                local = self.local_class(base.qual)
-                if local is not None:
-                    if attr in local.attr_types:
-                        return local.attr_types[attr]
-                return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
-            if base.kind in ("ref", "factory"):
-                return Val("ref", f"{base.qual}.{attr}")
-            return None
+            return self.attribute(self.eval(node.value, env, cls), node.attr)
         if isinstance(node, ast.Call):
             func = self.eval(node.func, env, cls)
             return self.result_of(func)
         if isinstance(node, ast.Await):
             return self.eval(node.value, env, cls)
+        return None
+
+    def attribute(self, base: Optional[Val], attr: str) -> Optional[Val]:
+        """What ``<base>.attr`` is, ``base`` being what the expression before the dot is."""
+        if base is None:
+            return None
+        if base.kind == "inst":
+            local = self.local_class(base.qual)
+            if local is not None:
+                if attr in local.attr_types:
+                    return local.attr_types[attr]
+            return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
+        if base.kind in ("ref", "factory"):
+            return Val("ref", f"{base.qual}.{attr}")
         return None
 
     def result_of(self, func: Optional[Val]) -> Optional[Val]:
@@ -209,7 +221,10 @@ class Resolver:
                 return Val("inst", self.scan.return_types[local_name])
             return None
         if self.external is not None and "." in qual:
-            returned = self.external.return_type(qual)
+            if qual in self._returns:
+                returned = self._returns[qual]
+            else:
+                returned = self._returns[qual] = self.external.return_type(qual)
             if returned is not None:
                 return Val("inst", sinks.canonical(returned))
         return None
@@ -315,6 +330,43 @@ def _subscript_elements(node: ast.Subscript) -> List[ast.expr]:
     return list(index.elts) if isinstance(index, ast.Tuple) else [index]
 
 
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)  # ``type DbDep = ...`` (3.12)
+
+
+def _visit_block(body: List[ast.stmt], scan: ModuleScan, name: str, is_package: bool,
+                 pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]]) -> None:
+    """The bindings of one block of the module's top level, into ``scan`` and ``pending_assigns``.
+    A module-level function, not a closure: a recursive closure is a reference cycle that would
+    keep the scan, and with it the module's syntax tree, alive until the collector runs."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            scan.imports.update(import_bindings(stmt, name, is_package))
+        elif isinstance(stmt, ast.Assign):
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                pending_assigns.append((stmt.targets[0].id, stmt.value, None))
+        elif isinstance(stmt, ast.AnnAssign):
+            if isinstance(stmt.target, ast.Name):
+                pending_assigns.append((stmt.target.id, stmt.value, stmt.annotation))
+        elif isinstance(stmt, ast.Expr):
+            if isinstance(stmt.value, ast.Call):
+                _registered_endpoint(stmt.value, scan)
+        elif isinstance(stmt, FUNCTION_TYPES):
+            scan.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            scan.classes[stmt.name] = _scan_class(stmt, scan)
+        elif isinstance(stmt, ast.If):
+            # ``if TYPE_CHECKING:`` still binds names.
+            _visit_block(stmt.body, scan, name, is_package, pending_assigns)
+            _visit_block(stmt.orelse, scan, name, is_package, pending_assigns)
+        elif isinstance(stmt, ast.Try):
+            # ``try: import x except ImportError: x = None`` too.
+            _visit_block(stmt.body, scan, name, is_package, pending_assigns)
+            for handler in stmt.handlers:
+                _visit_block(handler.body, scan, name, is_package, pending_assigns)
+        elif _TYPE_ALIAS is not None and isinstance(stmt, _TYPE_ALIAS):
+            pending_assigns.append((stmt.name.id, stmt.value, None))  # type: ignore[attr-defined]
+
+
 def scan_module(
     parsed: ParsedModule,
     name: str,
@@ -325,38 +377,8 @@ def scan_module(
     scan = ModuleScan(name=name)
     resolver = Resolver(scan, settings, external)
     pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]] = []
-    type_alias = getattr(ast, "TypeAlias", None)  # ``type DbDep = ...`` (3.12)
 
-    def visit_block(body: List[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                scan.imports.update(import_bindings(stmt, name, is_package))
-            elif isinstance(stmt, ast.Assign):
-                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                    pending_assigns.append((stmt.targets[0].id, stmt.value, None))
-            elif isinstance(stmt, ast.AnnAssign):
-                if isinstance(stmt.target, ast.Name):
-                    pending_assigns.append((stmt.target.id, stmt.value, stmt.annotation))
-            elif isinstance(stmt, ast.Expr):
-                if isinstance(stmt.value, ast.Call):
-                    _registered_endpoint(stmt.value, scan)
-            elif isinstance(stmt, FUNCTION_TYPES):
-                scan.functions[stmt.name] = stmt
-            elif isinstance(stmt, ast.ClassDef):
-                scan.classes[stmt.name] = _scan_class(stmt, scan)
-            elif isinstance(stmt, ast.If):
-                # ``if TYPE_CHECKING:`` still binds names.
-                visit_block(stmt.body)
-                visit_block(stmt.orelse)
-            elif isinstance(stmt, ast.Try):
-                # ``try: import x except ImportError: x = None`` too.
-                visit_block(stmt.body)
-                for handler in stmt.handlers:
-                    visit_block(handler.body)
-            elif type_alias is not None and isinstance(stmt, type_alias):
-                pending_assigns.append((stmt.name.id, stmt.value, None))  # type: ignore[attr-defined]
-
-    visit_block(parsed.tree.body)
+    _visit_block(parsed.tree.body, scan, name, is_package, pending_assigns)
 
     # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
     annotated = list(scan.functions.items())

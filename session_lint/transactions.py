@@ -245,15 +245,25 @@ class Engine:
         return _HANDLERS[type(node)](self, node, state)
 
     def block(self, block: ir.Block, state: Optional[State]) -> Outcome:
-        out = Outcome(normal=state)
+        # The engine's innermost loop (every statement of every function, for every summary):
+        # ``merge_abrupt`` is inlined over locals, and one Outcome is made at the end.
+        normal = state
+        ret = brk = cont = exc = None
         handlers = _HANDLERS
         for item in block.items:
-            if out.normal is None:
+            if normal is None:
                 break  # unreachable after return/raise/break/continue
-            step = handlers[type(item)](self, item, out.normal)
-            out.merge_abrupt(step)
-            out.normal = step.normal
-        return out
+            step = handlers[type(item)](self, item, normal)
+            if step.ret is not None:
+                ret = join(ret, step.ret)
+            if step.brk is not None:
+                brk = join(brk, step.brk)
+            if step.cont is not None:
+                cont = join(cont, step.cont)
+            if step.exc is not None:
+                exc = join(exc, step.exc)
+            normal = step.normal
+        return Outcome(normal, ret, brk, cont, exc)
 
     def n_Block(self, node: ir.Block, state: State) -> Outcome:
         return self.block(node, state)
@@ -411,7 +421,12 @@ class Engine:
 
     def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
         # The old object's attributes (``svc.db``) go with it.
-        prefix = node.target + "."
+        target = node.target
+        prefix = target + "."
+        if not any(x[0] == target or x[0].startswith(prefix) for x in state.alias) and not any(
+            x[0] == target for x in state.objs
+        ):
+            return Outcome(normal=state)  # nothing bound to the name: the same state, not a copy
         kept = frozenset(x for x in state.alias if x[0] != node.target and not x[0].startswith(prefix))
         objs = frozenset(x for x in state.objs if x[0] != node.target) if state.objs else state.objs
         return Outcome(normal=State(state.open, kept, objs))
