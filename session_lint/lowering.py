@@ -25,6 +25,7 @@ from session_lint.parsed import (
     dotted,
     name_id,
     preorder,
+    statement_blocks,
     string_value,
 )
 from session_lint.settings import Settings
@@ -164,7 +165,7 @@ class FunctionLowerer:
             if isinstance(stmt, ast.ClassDef):
                 continue
             nested: List[ast.stmt] = []
-            for block in _statement_blocks(stmt):
+            for block in statement_blocks(stmt):
                 nested.extend(block)
             stack.extend(reversed(nested))
 
@@ -881,18 +882,6 @@ _SOURCE_ORDER_FIELDS = {
     ast.Delete: ("targets",),
     ast.Assert: ("test", "msg"),
 }
-
-
-def _statement_blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:
-    if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
-        return [stmt.body, stmt.orelse]
-    if isinstance(stmt, (ast.With, ast.AsyncWith)):
-        return [stmt.body]
-    if isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-        return [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
-    if isinstance(stmt, ast.Match):
-        return [case.body for case in stmt.cases]
-    return []
 
 
 def _params(args: ast.arguments) -> List[ast.arg]:

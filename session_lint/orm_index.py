@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, Optional, Set, Tuple
 
-from session_lint.orm_models import MappedClass, Model, Relationship, SessionSource
+from session_lint.orm_models import MappedClass, Model, Relationship
 
 if TYPE_CHECKING:
     from session_lint.module_index import ModuleIndex

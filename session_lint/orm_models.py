@@ -14,6 +14,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
 
+from session_lint.parsed import child_nodes, dotted
+
 # Relationship loader strategies that load with the parent row: reading them later needs no
 # session. Everything else either loads on first access (``select``, the default) or always
 # queries (``dynamic``, ``write_only``).
@@ -80,15 +82,6 @@ class OrmFacts:
     # relationship targets' backrefs: target class as written -> (attribute, owner class name)
     backrefs: Tuple[Tuple[str, str, str, str], ...] = ()
     sessions: Dict[str, SessionSource] = field(default_factory=dict)
-
-
-def dotted(node: ast.AST) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _last(node: ast.AST) -> Optional[str]:
@@ -379,30 +372,16 @@ def _may_hand_over(fn: ast.AST, text: bytes) -> bool:
 def _walk_in_order(node: ast.AST) -> Iterable[ast.AST]:
     """Every node below ``node`` in source order (``ast.walk`` is breadth first), not entering
     nested functions or classes."""
-    stack = _children_reversed(node)
+    stack = child_nodes(node)[::-1]
     while stack:
         current = stack.pop()
         yield current
         if isinstance(current, _NOT_ENTERED):
             continue
-        stack.extend(_children_reversed(current))
+        stack.extend(child_nodes(current)[::-1])
 
 
 _NOT_ENTERED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
-def _children_reversed(node: ast.AST) -> list:
-    # What ``ast.iter_child_nodes`` gives, last first, without a generator per node: every
-    # top-level function of every module is walked here (a third less time on the gateway).
-    out = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            out.append(value)
-        elif type(value) is list:
-            out.extend(item for item in value if isinstance(item, ast.AST))
-    out.reverse()
-    return out
 
 
 def expire_on_commit(call: ast.Call) -> Optional[bool]:

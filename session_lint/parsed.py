@@ -103,12 +103,13 @@ def statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
         stmt = stack.pop()
         yield stmt
         nested: List[ast.stmt] = []
-        for block in _blocks(stmt):
+        for block in statement_blocks(stmt):
             nested.extend(block)
         stack.extend(reversed(nested))
 
 
-def _blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:
+def statement_blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:
+    """The statement lists directly inside ``stmt`` (a function's or class's body included)."""
     if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
         return [stmt.body, stmt.orelse]
     if isinstance(stmt, (ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
