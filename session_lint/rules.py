@@ -383,11 +383,13 @@ RULES = RULES + (
         summary="an ORM object is read after its short-lived session ended, where that read needs the session",
         what="Follows ORM objects loaded through a session (`db.get(Tool, id)`, `db.query(Tool)...first()`, "
         "`db.execute(select(Tool)).scalars()`, loops over the results) past the end of that session: the end of "
-        "`with fresh_db_session() as db:`, `db.close()`, or a commit that expires them. It reports a read that needs "
-        "the session again: a relationship not loaded yet (a lazy one that neither the query's `selectinload`/"
-        "`joinedload` nor an earlier read inside the block loaded), a `dynamic` relationship, a deferred column, or "
-        "any attribute once a commit expired the object (`expire_on_commit`, SQLAlchemy's default, read from the "
-        "project's `sessionmaker`). Columns that were loaded are not reported. The models, their relationships' "
+        "`with fresh_db_session() as db:`, `db.close()`, a rollback (which always expires them), a commit that "
+        "expires them (`expire_on_commit`, SQLAlchemy's default, read from the project's `sessionmaker`), or an "
+        "exception leaving a factory that rolls back. It reports a read that needs the session again: a relationship "
+        "not loaded yet (a lazy one that neither the query's `selectinload`/`joinedload` nor an earlier read inside "
+        "the block loaded), a `dynamic` relationship, a deferred column, or any attribute of an expired object; "
+        "properties and model methods count as reading what their body reads from `self`. Columns that were loaded "
+        "are not reported. The models, their relationships' "
         "`lazy=` options and the session factories are read from the project's source.",
         why="Outside its session, such a read raises `DetachedInstanceError`; inside a still-open session after an "
         "expiring commit it silently starts a new transaction. Moving to short-lived sessions (the fix for SL101) "
