@@ -85,6 +85,14 @@ class Summaries:
             if name == OUTER:
                 continue
             exit_open[name] = run.exit.is_open(name) if run.exit is not None else is_open
-        effect = CalleeEffect(holds, exit_open)
+        # Only a callee that leaves the session's transaction ended on every way out counts,
+        # and a rollback only when it never commits: ``try: ... commit() except: rollback()``
+        # is a commit, its rollback being the error path's.
+        ended = {
+            name: ("committed" if "commit" in run.ended[name] else "rolled back")
+            for name in exit_open
+            if name in run.ended and not exit_open[name]
+        }
+        effect = CalleeEffect(holds, exit_open, ended)
         self.memo[ident] = effect
         return effect

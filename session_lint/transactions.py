@@ -142,6 +142,9 @@ class CalleeEffect:
 
     holds: Dict[str, Tuple[Tuple[str, ...], bool]]
     exit_open: Dict[str, bool]
+    # Per parameter, how the callee may have ended its transaction (``"committed"``,
+    # ``"rolled back"``): what the caller loaded through that session may now be expired.
+    ended: Dict[str, str] = field(default_factory=dict)
 
 
 class OrmOracle(Protocol):
@@ -206,6 +209,8 @@ class Run:
     unresolved: Dict[ir.Pos, str] = field(default_factory=dict)
     # SL201: reads of ORM objects after their session ended -> (message, session name).
     detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
+    # Session key -> the ways this function ended its transaction somewhere ("commit", "rollback").
+    ended: Dict[str, set] = field(default_factory=dict)
 
 
 _UNKNOWN_FACTORY = (None, False, False)
@@ -393,6 +398,8 @@ class Engine:
     def n_Use(self, node: ir.Use, state: State) -> Outcome:
         after = state
         for key in state.keys_of(node.name):
+            if node.method in ("commit", "rollback"):
+                self.run.ended.setdefault(key, set()).add(node.method)
             if state.objs:
                 after = self._objects_after(node, key, after)
             if node.method in RELEASING_METHODS:
@@ -412,6 +419,15 @@ class Engine:
         if node.method == "rollback" or node.method == "expire_all" or (node.method == "commit" and expire):
             return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
         return state
+
+    def _ended_in_callee(self, key: str, how: str, label: str, pos: ir.Pos, state: State) -> State:
+        """A callee committed or rolled back the session ``key`` it was handed: what the caller
+        loaded through it is expired as by its own ``commit()``/``rollback()``."""
+        if how == "committed" and not self.configs.get(key, _UNKNOWN_FACTORY)[0]:
+            return state
+        self.run.ended.setdefault(key, set()).add("rollback" if how == "rolled back" else "commit")
+        at = (pos.line, f"{how} in {label}")
+        return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
 
     def n_Bind(self, node: ir.Bind, state: State) -> Outcome:
         after = state.bound(node.target, state.keys_of(node.source))
@@ -660,6 +676,9 @@ class Engine:
             if not names:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
                 continue
+            how = next((effect.ended[n] for n in names if n in effect.ended), None)
+            if how is not None and after.objs:
+                after = self._ended_in_callee(key, how, label, node.pos, after)
             still_open = any(effect.exit_open.get(n, state.is_open(key)) for n in names)
             if still_open:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"{label} uses {names[0]}"))
