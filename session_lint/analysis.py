@@ -40,10 +40,6 @@ class ParseFailure(Exception):
 MAX_DEPTH = 300
 
 
-class TooLarge(Exception):
-    pass
-
-
 def _deeper_than(tree: ast.AST, limit: int) -> bool:
     """Whether any node of ``tree`` is more than ``limit`` levels deep, counted without recursion.
 

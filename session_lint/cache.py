@@ -31,8 +31,6 @@ class Cache:
     def __init__(self, folder: Path, settings_fingerprint: str) -> None:
         self.folder = Path(folder)
         self.salt = f"{__version__}|{FORMAT}|{settings_fingerprint}"
-        self.hits = 0
-        self.misses = 0
 
     def _file(self, content_hash: str, module: str) -> Path:
         key = hashlib.sha256(f"{self.salt}|{module}|{content_hash}".encode()).hexdigest()
@@ -43,13 +41,10 @@ class Cache:
         interface (``current`` gives a path's interface digest now, or None if it is gone)."""
         index = self._load(self._file(content_hash, module))
         if not isinstance(index, ModuleIndex):
-            self.misses += 1
             return None
         for dep_path, dep_digest in index.deps.items():
             if current(dep_path) != dep_digest:
-                self.misses += 1
                 return None
-        self.hits += 1
         return index
 
     def put(self, content_hash: str, module: str, index: ModuleIndex) -> None:

@@ -37,7 +37,6 @@ class RunResult:
     # could not follow (third-party or dynamic), for --explain-unresolved.
     unresolved: List[Unresolved] = field(default_factory=list)
     prepared: int = 0
-    cache_hits: int = 0
 
 
 @dataclass
@@ -118,7 +117,6 @@ def _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, c
         f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message)) for f in result.findings
     )
     result.prepared = project.prepared
-    result.cache_hits = cache.hits if cache is not None else 0
     # A result that depends on how long something took (SL004) or on a bug (SL000) is not kept.
     if cache is not None and not result.internal_errors and not any(f.code == "SL004" for f in result.findings):
         read = {str(p) for p in project.indexed_paths()} | loaded | {str(path) for path, _ in files}
@@ -225,5 +223,5 @@ def _current_digest(path: str) -> Optional[str]:
 
 def _for_reuse(result: RunResult) -> RunResult:
     """The result as a later run with nothing changed reports it: nothing read anew."""
-    return dataclasses.replace(result, prepared=0, cache_hits=0, findings=list(result.findings),
+    return dataclasses.replace(result, prepared=0, findings=list(result.findings),
                                unresolved=list(result.unresolved))

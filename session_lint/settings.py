@@ -15,7 +15,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -167,9 +167,3 @@ def load(path: Optional[Path], base: Settings = Settings()) -> Settings:
     if not section:
         return base
     return apply(base, section, str(path))
-
-
-def from_flags(base: Settings, flags: Mapping[str, Optional[Iterable[str]]]) -> Settings:
-    """Command-line values (already split) applied over ``base``."""
-    values = {k: list(v) for k, v in flags.items() if v}
-    return apply(base, values, "command line")
