@@ -235,18 +235,6 @@ def _chain(node: cst.CSTNode) -> Optional[Tuple[str, ...]]:
 CallSite = Tuple[str, str, int]
 
 
-def _calls_in(node: object) -> Iterable[ir.Call]:
-    if isinstance(node, ir.Call):
-        yield node
-    elif isinstance(node, ir.Block):
-        for item in node.items:
-            yield from _calls_in(item)
-    elif isinstance(node, (ir.If, ir.Loop, ir.Try, ir.With, ir.Match, ir.Return, ir.Raise)):
-        for value in vars(node).values():
-            for part in (value if isinstance(value, tuple) else (value,)):
-                yield from _calls_in(part)
-
-
 def direct_calls(modules: Iterable[ModuleIndex],
                  resolve: Callable[[str], Optional[ir.FunctionIR]]) -> Dict[str, List[CallSite]]:
     """For each function of the project (by key), the places that call it by name. A route
@@ -255,7 +243,7 @@ def direct_calls(modules: Iterable[ModuleIndex],
     found: Dict[str, List[CallSite]] = {}
     for module in modules:
         for caller in (module.functions or {}).values():
-            for call in _calls_in(caller.body):
+            for call in (n for n in ir.walk(caller.body) if isinstance(n, ir.Call)):
                 target = resolve(call.callee) if call.callee else None
                 if target is not None:
                     found.setdefault(target.key, []).append((module.path, caller.name, call.pos.line))

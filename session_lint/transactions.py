@@ -699,25 +699,11 @@ def stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
     function and kept on it)."""
     cached = fn.__dict__.get("_stores")
     if cached is None:
-        found: List[Tuple[str, str]] = []
-
-        def walk(node) -> None:
-            if isinstance(node, ir.Bind):
-                if node.target.startswith("self.") and node.source in fn.params:
-                    found.append((node.source, node.target[len("self."):]))
-            elif isinstance(node, ir.Block):
-                for item in node.items:
-                    walk(item)
-            elif hasattr(node, "__dataclass_fields__"):
-                for name in node.__dataclass_fields__:
-                    value = getattr(node, name)
-                    if isinstance(value, ir.Block):
-                        walk(value)
-                    elif isinstance(value, tuple) and value and isinstance(value[0], ir.Block):
-                        for block in value:
-                            walk(block)
-
-        walk(fn.body)
+        found = (
+            (node.source, node.target[len("self."):])
+            for node in ir.walk(fn.body)
+            if isinstance(node, ir.Bind) and node.target.startswith("self.") and node.source in fn.params
+        )
         cached = tuple(dict.fromkeys(found))
         fn.__dict__["_stores"] = cached
     return cached
