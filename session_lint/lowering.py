@@ -28,6 +28,7 @@ from session_lint.parsed import (
     statement_blocks,
     string_value,
 )
+from session_lint.orm_models import expire_on_commit
 from session_lint.settings import Settings
 from session_lint.sinks import Kind, SinkTable, canonical, is_non_user
 
@@ -676,9 +677,9 @@ class FunctionLowerer:
             return None
         if val.kind == "factory":
             is_async = val.is_async or "async" in val.qual.lower()
-            return _label(func), is_async, self.factory_key(func, val), _expire_on_commit(node)
+            return _label(func), is_async, self.factory_key(func, val), expire_on_commit(node, default=None)
         if val.kind == "ref" and val.qual in SESSION_CLASSES:
-            return _label(func), "Async" in val.qual, None, _expire_on_commit(node, default=True)
+            return _label(func), "Async" in val.qual, None, expire_on_commit(node)
         return None
 
     def factory_key(self, func: ast.expr, val: Val) -> Optional[str]:
@@ -942,17 +943,6 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     if isinstance(node, ir.Call):
         return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded, node.receiver)
     return node
-
-
-def _expire_on_commit(call: ast.Call, default: Optional[bool] = None) -> Optional[bool]:
-    """``expire_on_commit=`` of a session-making call, when it is a literal."""
-    for arg in call_args(call):
-        if arg.keyword == "expire_on_commit":
-            value = name_id(arg.value)
-            if value in ("True", "False"):
-                return value == "True"
-            return None
-    return default
 
 
 def _attribute_chain(node: ast.Attribute) -> Tuple[Optional[str], Tuple[str, ...]]:

@@ -384,12 +384,12 @@ def _walk_in_order(node: ast.AST) -> Iterable[ast.AST]:
 _NOT_ENTERED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def expire_on_commit(call: ast.Call) -> Optional[bool]:
+def expire_on_commit(call: ast.Call, default: Optional[bool] = True) -> Optional[bool]:
     """What a ``sessionmaker(...)`` or ``Session(...)`` call sets ``expire_on_commit`` to:
-    SQLAlchemy's default (True) when absent, None when it is not a literal."""
+    ``default`` when absent (SQLAlchemy's own is True), None when it is not a literal."""
     node = _keyword(call, "expire_on_commit")
     if node is None:
-        return True
+        return default
     value = _constant(node)
     return value if isinstance(value, bool) else None
 

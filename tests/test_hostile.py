@@ -110,20 +110,36 @@ HANDLER = (FIXTURES / "fix" / "cases" / "spec_example.py").read_text()
 def test_killed_fix_leaves_each_file_old_or_new(tmp_path):
     """SIGKILL a fix run at random moments: every file is either the original or the complete
     rewrite, never half written."""
-    shutil.copytree(FIXTURES / "fix" / "app", tmp_path / "app")
-    originals = {}
-    for n in range(60):
-        path = tmp_path / f"handler_{n:02d}.py"
-        path.write_text(HANDLER)
-        originals[path] = HANDLER
     fixed_text = (FIXTURES / "fix" / "cases" / "spec_example.fixed.py").read_text()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def handlers(folder: Path) -> dict:
+        shutil.copytree(FIXTURES / "fix" / "app", folder / "app")
+        written = {}
+        for n in range(60):
+            path = folder / f"handler_{n:02d}.py"
+            path.write_text(HANDLER)
+            written[path] = HANDLER
+        return written
+
+    # Kill moments are fractions of how long a whole run takes on this machine: fixed delays
+    # either land after a fast run has finished (no kill: the test proves nothing) or before a
+    # slow one has written anything.
+    (tmp_path / "timing").mkdir()
+    handlers(tmp_path / "timing")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=tmp_path / "timing",
+                   capture_output=True, env=env, check=True)
+    whole_run = time.monotonic() - started
+    work = tmp_path / "work"
+    work.mkdir()
+    originals = handlers(work)
     rng = random.Random(7)
     kills = 0
     for attempt in range(6):
-        proc = subprocess.Popen([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=tmp_path,
+        proc = subprocess.Popen([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=work,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(0.3, 0.9) * whole_run)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
@@ -136,7 +152,7 @@ def test_killed_fix_leaves_each_file_old_or_new(tmp_path):
             break
     assert kills >= 1, "no run was interrupted; the test proved nothing"
     # A run that completes finishes the job and clears what killed runs left behind.
-    subprocess.run([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=tmp_path,
+    subprocess.run([sys.executable, "-m", "session_lint", "fix", "--no-cache", "."], cwd=work,
                    capture_output=True, env=env, check=False)
     assert all(path.read_text() == fixed_text for path in originals)
-    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".session-lint")], "temporary files left"
+    assert not [p.name for p in work.iterdir() if p.name.endswith(".session-lint")], "temporary files left"
