@@ -29,6 +29,9 @@ class Summaries:
         self.memo: Dict[Tuple[str, EntryKey], CalleeEffect] = {}
         self.in_progress: Set[Tuple[str, EntryKey]] = set()
         self.read_early: Set[Tuple[str, EntryKey]] = set()
+        # What the outermost computation under way has memoised: only these can have been
+        # derived from the approximations of a recursive cluster it is iterating.
+        self._fresh: list = []
 
     def lookup(self, callee: str) -> Optional[ir.FunctionIR]:
         return self._lookup(callee)
@@ -46,6 +49,8 @@ class Summaries:
         if ident in self.memo:
             return self.memo[ident]
         outermost = not self.in_progress
+        if outermost:
+            self._fresh = []
         result = self._compute(fn, entry, ident)
         if outermost and self.read_early:
             # Iterate the recursive cluster from its approximations until none changes.
@@ -53,7 +58,12 @@ class Summaries:
                 early = set(self.read_early)
                 self.read_early.clear()
                 approx = {k: self.memo[k] for k in early if k in self.memo}
-                self.memo = dict(approx)  # drop whatever was derived from older approximations
+                # Drop whatever was derived from older approximations; summaries finished
+                # before this outermost call began do not depend on them and stay.
+                for key in self._fresh:
+                    self.memo.pop(key, None)
+                self._fresh = []
+                self.memo.update(approx)
                 result = self._compute(fn, entry, ident)
                 if all(self.memo.get(k) == approx.get(k) for k in early):
                     break
@@ -95,4 +105,5 @@ class Summaries:
         }
         effect = CalleeEffect(holds, exit_open, ended)
         self.memo[ident] = effect
+        self._fresh.append(ident)
         return effect
