@@ -135,14 +135,11 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
     relationships: Dict[str, Relationship] = {}
     backrefs = []
     declares_table = False
+    functions = []
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             behaviour.add(stmt.name)
-            decorators = {_last(d) for d in stmt.decorator_list}
-            if decorators & _PROPERTY_DECORATORS:
-                properties[stmt.name] = _self_reads(stmt)
-            elif not decorators & {"staticmethod", "classmethod"}:
-                methods[stmt.name] = _self_reads(stmt)
+            functions.append(stmt)
             continue
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, annotation, value = stmt.targets[0].id, None, stmt.value
@@ -178,6 +175,14 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
             columns.add(name)
     if not (columns or relationships or declares_table):
         return None, []
+    # Only a mapped class's methods are followed, and most classes are not mapped: their
+    # bodies are not walked.
+    for stmt in functions:
+        decorators = {_last(d) for d in stmt.decorator_list}
+        if decorators & _PROPERTY_DECORATORS:
+            properties[stmt.name] = _self_reads(stmt)
+        elif not decorators & {"staticmethod", "classmethod"}:
+            methods[stmt.name] = _self_reads(stmt)
     bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
     model = Model(node.name, bases, frozenset(columns), frozenset(deferred), relationships,
                   frozenset(behaviour), declares_table, properties, methods)
