@@ -309,3 +309,63 @@ def test_a_finding_reads_the_same_whatever_the_hash_seed(tmp_path: Path):
         outputs.add(proc.stdout)
     assert len(outputs) == 1, outputs
     assert "app/rename.py:12:12: SL201 'tool.name' reloads an expired object" in outputs.pop()
+
+
+RECURSION_THEN_REUSE = '''\
+import httpx
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from app.db import get_db
+
+router = APIRouter()
+client = httpx.AsyncClient()
+
+
+async def fetch(url):
+    return await client.get(url)
+
+
+async def ping(url, n):
+    return await pong(url, n - 1) if n else await fetch(url)
+
+
+async def pong(url, n):
+    return await ping(url, n - 1)
+
+
+@router.get("/a")
+async def first(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    await fetch(tool.url)  # expect: SL102
+    return await ping(tool.url, 3)  # expect: SL102
+
+
+@router.get("/b")
+async def second(db: Session = Depends(get_db)):
+    tool = db.get(Tool, 1)
+    return await fetch(tool.url)  # expect: SL102
+'''
+
+
+def test_a_summary_finished_before_a_recursive_cluster_is_not_computed_again(tmp_path: Path, monkeypatch):
+    # Iterating ping/pong to a fixed point once threw away every memoised summary, so each
+    # later caller of ``fetch`` computed it again: on the gateway, 34,555 computations for
+    # 3,197 distinct summaries.
+    from session_lint.analysis import analyze
+    from session_lint.project import Project
+    from session_lint.summaries import Summaries
+
+    (tmp_path / "routes.py").write_text(RECURSION_THEN_REUSE)
+    computed = []
+    real = Summaries._compute
+
+    def counting(self, fn, entry, ident):
+        computed.append(fn.name)
+        return real(self, fn, entry, ident)
+
+    monkeypatch.setattr(Summaries, "_compute", counting)
+    found = analyze(RECURSION_THEN_REUSE, tmp_path / "routes.py", Settings(), Project(Settings(), [tmp_path]))
+    assert [(f.line, f.code) for f in found] == [(26, "SL102"), (27, "SL102"), (33, "SL102")]
+    assert computed.count("fetch") == 1
+    assert computed.count("ping") > 1  # the cluster itself is iterated
