@@ -121,7 +121,8 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
     clock = Timings() if timings else None
     result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir),
                          keep_project=holder if fmt in WITH_FIX_STATUS else None,
-                         progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock)
+                         progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock,
+                         retain=_RETAINED if _exiting_hard else None)
     if write_baseline:
         baseline_mod.write(Path(baseline), result.findings)
         click.echo(f"session-lint: recorded {len(result.findings)} finding(s) in {baseline}", err=True)
@@ -229,6 +230,12 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
+# Set by :func:`run`: the process exits without tearing anything down, so what a run built is
+# kept here rather than freed when the run returns.
+_exiting_hard = False
+_RETAINED: list = []
+
+
 def run() -> None:
     """The console entry point: :func:`main`, then an immediate exit. Tearing the interpreter
     down would free every object of the run one at a time (about a second on a 10 MB tree) for
@@ -237,6 +244,8 @@ def run() -> None:
     # no reference cycles; with the default thresholds the collector keeps walking them all (a
     # fifth of a cold run). The process ends right after, so the setting is never restored.
     gc.set_threshold(100_000, 50, 100)
+    global _exiting_hard
+    _exiting_hard = True
     try:
         main()
         code: object = 0
