@@ -16,7 +16,9 @@ the phases of the cold run as session-lint reports them (--timings), and, with -
 run on the whole unzipped wheel and on 4 copies of it (does time grow linearly?). Peak memory is
 the largest resident set of the measured process or any of its workers.
 
-    python benchmarks/bench_check.py [--quick] [--scale] [--cache DIR]
+    python benchmarks/bench_check.py [--quick] [--scale] [--repeat N] [--cache DIR]
+
+Each row is the median of --repeat runs (default 3).
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ def time_parse(files, parse) -> float:
     return time.perf_counter() - started
 
 
+def median_of(repeat: int, measure) -> tuple:
+    """The run of median time among ``repeat`` runs of ``measure()`` (a tuple whose first item
+    is its seconds): these machines are virtual, and one run can be a tenth off either way."""
+    runs = sorted((measure() for _ in range(repeat)), key=lambda r: r[0])
+    return runs[len(runs) // 2]
+
+
 def run(cmd, cwd, phases=None) -> tuple:
     """(seconds, peak RSS in MB of this child or any of its workers, stdout). With ``phases``
     (a dict), the ``--timings`` lines the run printed are added to it."""
@@ -88,6 +97,7 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "session-lint-bench")
     parser.add_argument("--quick", action="store_true", help="only mcpgateway/routers (a few seconds)")
     parser.add_argument("--scale", action="store_true", help="also the 4x replicated tree")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row; the median is shown")
     args = parser.parse_args()
     src = fetch(args.cache)
     work = Path(tempfile.mkdtemp(prefix="session-lint-bench-"))
@@ -98,31 +108,52 @@ def main() -> int:
         size = sum(f.stat().st_size for f in files) / 1024 / 1024
         import libcst
 
-        floor = time_parse(files, ast.parse)
+        repeat = max(1, args.repeat)
+        floor = median_of(repeat, lambda: (time_parse(files, ast.parse),))[0]
         cst_parse = time_parse(files, libcst.parse_module)
         exe = [sys.executable, "-m", "session_lint"]
         cache_dir = work / "cache"
         phases: dict = {}
-        cold, cold_mem, cold_out = run([*exe, "check", "--no-cache", "--timings", target], work, phases)
-        serial, serial_mem, serial_out = run([*exe, "check", "--no-cache", "--jobs", "1", target], work)
+
+        def cold_run() -> tuple:
+            seen: dict = {}
+            return (*run([*exe, "check", "--no-cache", "--timings", target], work, seen), seen)
+
+        cold, cold_mem, cold_out, phases = median_of(repeat, cold_run)
+        serial, serial_mem, serial_out = median_of(
+            repeat, lambda: run([*exe, "check", "--no-cache", "--jobs", "1", target], work))
         _, _, _ = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
-        warm, warm_mem, warm_out = run([*exe, "check", "--cache-dir", str(cache_dir), target], work)
+        warm, warm_mem, warm_out = median_of(
+            repeat, lambda: run([*exe, "check", "--cache-dir", str(cache_dir), target], work))
         # The pre-commit case: one body edited, then only that file checked with the cache.
+        # Each repetition edits the file anew, so that none is answered by the previous one's cache.
         changed = files[len(files) // 2]
         text = changed.read_text()
-        changed.write_text(text + "\n\ndef _bench_added():\n    return 1\n")
         rel = str(changed.relative_to(work))
-        one, one_mem, one_out = run([*exe, "check", "--cache-dir", str(cache_dir), rel], work)
+        edits = iter(range(repeat))
+
+        def one_changed() -> tuple:
+            changed.write_text(text + f"\n\ndef _bench_added():\n    return {next(edits)}\n")
+            return run([*exe, "check", "--cache-dir", str(cache_dir), rel], work)
+
+        one, one_mem, one_out = median_of(repeat, one_changed)
         fresh = run([*exe, "check", "--no-cache", target], work)[2]
         changed.write_text(text)
         one_identical = one_out.splitlines() == [line for line in fresh.splitlines() if line.startswith(rel + ":")]
-        flake, flake_mem, flake_out = run([sys.executable, "-m", "flake8", "--select", "SL", target], work)
+        # flake8's plugin keeps its cache in the project root: removed before each run, so each is cold.
+        def flake_run(cmd) -> tuple:
+            shutil.rmtree(work / ".session-lint-cache", ignore_errors=True)
+            return run(cmd, work)
+
+        flake, flake_mem, flake_out = median_of(
+            repeat, lambda: flake_run([sys.executable, "-m", "flake8", "--select", "SL", target]))
         # flake8 runs every plugin whatever --select says; with session-lint's turned into a no-op,
         # what is left is flake8's own cost (reading, tokenizing, parsing, its built-in checks).
         no_op = ("import sys; from session_lint import flake8_plugin; "
                  "flake8_plugin.SessionLintChecker.run = lambda self: iter(()); "
                  "from flake8.main.cli import main; main(sys.argv[1:])")
-        flake_alone, flake_alone_mem, _ = run([sys.executable, "-c", no_op, "--select", "SL", target], work)
+        flake_alone, flake_alone_mem, _ = median_of(
+            repeat, lambda: flake_run([sys.executable, "-c", no_op, "--select", "SL", target]))
         rows = [
             ("ast floor (1 core)", floor, 1.0, "", ""),
             ("libcst parse (1 core)", cst_parse, cst_parse / floor, "", ""),
