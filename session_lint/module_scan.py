@@ -153,6 +153,13 @@ class Resolver:
         self._values: Dict[str, Optional[Val]] = {}
         self._returns: Dict[str, Optional[str]] = {}
 
+    def external_value(self, qual: str) -> Optional[Val]:
+        """What the module-level name ``qual`` of another module is bound to, asked once."""
+        if qual in self._values:
+            return self._values[qual]
+        value = self._values[qual] = self.external.value(qual) if self.external is not None else None
+        return value
+
     def lookup(self, name: str, env: Dict[str, Optional[Val]]) -> Optional[Val]:
         if name in env:
             return env[name]
@@ -164,10 +171,7 @@ class Resolver:
                 return Val("factory", qual)
             if self.external is not None:
                 # ``from app.clients import http`` where app/clients.py has ``http = AsyncClient()``
-                if qual in self._values:
-                    value = self._values[qual]
-                else:
-                    value = self._values[qual] = self.external.value(qual)
+                value = self.external_value(qual)
                 if value is not None:
                     return value
             return Val("ref", qual)
@@ -203,7 +207,14 @@ class Resolver:
                     return local.attr_types[attr]
             return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
         if base.kind in ("ref", "factory"):
-            return Val("ref", f"{base.qual}.{attr}")
+            qual = f"{base.qual}.{attr}"
+            if base.kind == "ref" and self.external is not None:
+                # ``database.SessionLocal`` after ``from app import db as database``: what the
+                # other module binds that name to (a factory, an instance), when it is known.
+                value = self.external_value(qual)
+                if value is not None:
+                    return value
+            return Val("ref", qual)
         return None
 
     def result_of(self, func: Optional[Val]) -> Optional[Val]:
@@ -413,6 +424,14 @@ def scan_module(
         if val is not None and val.kind == "inst":
             scan.globals[target] = val
 
+    # ``@contextmanager def session_scope(): db = SessionLocal(); ... yield db``: a factory
+    # (its settings, such as a commit after the yield, are read with the ORM facts).
+    for fname, fnode in scan.functions.items():
+        if fname not in scan.globals:
+            maker = _context_manager_of(fnode, resolver)
+            if maker is not None and _yields_a_session(fnode, resolver):
+                scan.globals[fname] = Val("factory", maker, maker in ASYNC_FACTORY_MAKERS)
+
     lazy = scan.functions.get("__getattr__")
     if lazy is not None:
         for attr, val in _lazy_singletons(lazy, resolver).items():
@@ -422,6 +441,35 @@ def scan_module(
     for info in scan.classes.values():
         _class_attr_types(info, resolver)
     return scan
+
+
+_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+
+
+def _context_manager_of(fn: FuncNode, resolver: Resolver) -> Optional[str]:
+    """``contextlib.contextmanager`` (or the async one) when ``fn`` is decorated with it."""
+    for decorator in fn.decorator_list:
+        found = resolver.eval(decorator, {})
+        if found is not None and found.kind == "ref" and found.qual in _CONTEXT_MANAGERS:
+            return found.qual
+    return None
+
+
+def _yields_a_session(fn: FuncNode, resolver: Resolver) -> bool:
+    """Whether ``fn`` makes a session (a factory's call, ``Session(...)``) and yields it; any
+    other generator (a timer, a temporary file) is not a session factory."""
+    from session_lint.orm_models import session_function_source
+
+    made = session_function_source(fn)
+    if made is None:
+        return False
+    head, *attrs = made.split(".")
+    found = resolver.lookup(head, {})
+    for attr in attrs:
+        found = resolver.attribute(found, attr)
+    if found is None:
+        return False
+    return found.kind == "factory" or (found.kind == "ref" and found.qual in SESSION_CLASSES)
 
 
 def _lazy_singletons(fn: FuncNode, resolver: Resolver) -> Dict[str, Val]:
@@ -561,7 +609,9 @@ def interface_digest(parsed: ParsedModule) -> str:
         cuts.append((parsed.offset(first.lineno, first.col_offset), parsed.offset(fn.end_lineno, fn.end_col_offset)))
 
     for stmt in parsed.tree.body:
-        if isinstance(stmt, FUNCTION_TYPES) and stmt.name != "__getattr__":
+        # A module ``__getattr__``'s body and a context manager's (a session factory, if it
+        # yields a session) say what the module's names are: they are kept.
+        if isinstance(stmt, FUNCTION_TYPES) and stmt.name != "__getattr__" and not _decorated_as_context_manager(stmt):
             cut_body(stmt)
         elif isinstance(stmt, ast.ClassDef):
             for inner in stmt.body:
@@ -578,3 +628,13 @@ def interface_digest(parsed: ParsedModule) -> str:
         at = end
     parts.append(parsed.span(at, None))
     return hashlib.sha256(b"\0".join(parts + kept)).hexdigest()
+
+
+def _decorated_as_context_manager(fn: FuncNode) -> bool:
+    """Whether a decorator of ``fn`` is named ``contextmanager`` or ``asynccontextmanager``
+    (by name: the digest is computed without resolving imports)."""
+    for decorator in fn.decorator_list:
+        name = dotted(decorator)
+        if name is not None and name.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager"):
+            return True
+    return False

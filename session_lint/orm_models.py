@@ -318,6 +318,13 @@ def _read_session_value(value: ast.expr) -> Optional[SessionSource]:
     return None
 
 
+def session_function_source(node: ast.AST) -> Optional[str]:
+    """What ``node`` calls to make the session it yields or returns, as written (``SessionLocal``),
+    if it is such a function."""
+    found = _read_session_function(node)
+    return found.calls if found is not None else None
+
+
 def _read_session_function(node: ast.AST) -> Optional[SessionSource]:
     """A function that makes a session (``db = SessionLocal()``) and yields or returns it."""
     made: Dict[str, str] = {}

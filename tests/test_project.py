@@ -369,3 +369,19 @@ def test_a_summary_finished_before_a_recursive_cluster_is_not_computed_again(tmp
     assert [(f.line, f.code) for f in found] == [(26, "SL102"), (27, "SL102"), (33, "SL102")]
     assert computed.count("fetch") == 1
     assert computed.count("ping") > 1  # the cluster itself is iterated
+
+
+def test_editing_a_context_manager_body_invalidates_the_modules_that_call_it(tmp_path: Path, monkeypatch):
+    # Whether ``session_scope`` is a session factory is read from its body, so that body is
+    # part of what db.py shows other modules: editing it must not leave jobs.py's entry stale.
+    case = FIXTURES / "check" / "explicit_factory_from_another_module"
+    root = tmp_path / "case"
+    shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected.txt"))
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    assert [f.line for f in check_paths(["app"], Settings(), cache_dir=cache).findings] == [13, 19, 25, 31, 38]
+    db = root / "app" / "db.py"
+    db.write_text(db.read_text().replace("        yield db\n        db.commit()", "        yield None\n        db.commit()"))
+    again = check_paths(["app"], Settings(), cache_dir=cache)
+    assert [f.line for f in again.findings] == [19, 31, 38]
+    assert again.findings == check_paths(["app"], Settings(), cache_dir=None).findings
