@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 
 def _in_package(folder: Path) -> bool:
@@ -43,19 +43,39 @@ class ModuleLocator:
 
     def __init__(self, roots: Iterable[Path] = ()) -> None:
         self.roots = [Path(r) for r in roots]
+        # The folders the roots give, worked out once per list of roots (a run asks thousands
+        # of times, and the project appends the import root of each module it registers).
+        self._root_folders: Tuple[Tuple[Path, ...], List[Path]] = ((), [])
+        # Import roots by folder, for this locator's life (one run): each is a few stat calls.
+        self._import_roots: Dict[Path, Path] = {}
+
+    def _import_root(self, path: Path) -> Path:
+        folder = Path(path).parent
+        found = self._import_roots.get(folder)
+        if found is None:
+            found = self._import_roots[folder] = import_root(path)
+        return found
+
+    def _folders_of_roots(self) -> List[Path]:
+        roots = tuple(self.roots)
+        if self._root_folders[0] != roots:
+            folders: List[Path] = []
+            for root in roots:
+                folders.append(root if root.is_dir() else root.parent)
+                folders.append(self._import_root(root / "x.py") if root.is_dir() else self._import_root(root))
+                if (root / "src").is_dir():
+                    folders.append(root / "src")
+            self._root_folders = (roots, folders)
+        return self._root_folders[1]
 
     def find(self, module: str, near: Optional[Path] = None) -> Optional[Path]:
         if not module:
             return None
         candidates: List[Path] = []
         if near is not None:
-            candidates.append(import_root(near))
+            candidates.append(self._import_root(near))
             candidates.append(Path(near).parent)
-        for root in self.roots:
-            candidates.append(root if root.is_dir() else root.parent)
-            candidates.append(import_root(root / "x.py") if root.is_dir() else import_root(root))
-            if (root / "src").is_dir():
-                candidates.append(root / "src")
+        candidates.extend(self._folders_of_roots())
         rel = Path(*module.split("."))
         seen = set()
         for base in candidates:
