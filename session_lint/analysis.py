@@ -192,10 +192,13 @@ class Checker:
                 out.extend(_report(run, fn, shown, explicit_only=True))
             elif _loads_through_parameters(fn):
                 # A service function handed its session: only SL201 can be found here (a rollback
-                # always expires what it loaded; its factory's settings are the caller's).
+                # always expires what it loaded; its factory's settings are the caller's). Its
+                # entry names are only guessed to be sessions, so its unfollowed calls are not
+                # listed: a caller with a real session lists those it reaches.
                 entry = [EntrySession(name, name) for name in self.service_sessions(fn)]
                 run = Engine(fn, self.project.summaries).interpret(entry)
                 out.extend(_report(run, fn, shown, explicit_only=True))
+                continue
             else:
                 continue
             self.unresolved.update(run.unresolved)

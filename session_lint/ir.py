@@ -107,6 +107,9 @@ class Call:
     # follow the object into its methods.
     receiver: Optional[str] = None
     result: Optional[str] = None
+    # Known not to wait on another host (a configured or built-in non-sink, the constructor of a
+    # client class the analysis tracks): not worth listing when it cannot be followed.
+    quiet: bool = False
 
 
 @dataclass(frozen=True)

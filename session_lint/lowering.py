@@ -30,7 +30,7 @@ from session_lint.parsed import (
 )
 from session_lint.orm_models import expire_on_commit
 from session_lint.settings import Settings
-from session_lint.sinks import Kind, SinkTable, canonical, is_non_user
+from session_lint.sinks import CLASSES, Kind, SinkTable, canonical, is_non_user
 
 Env = Dict[str, Optional[Val]]
 
@@ -601,13 +601,23 @@ class FunctionLowerer:
         if is_non_user(qual):
             return
         if args or awaited:
-            out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node)))
+            receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+            out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node), receiver=receiver,
+                               quiet=self._quiet(qual, node)))
 
     def call_event(self, node: ast.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
         receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
         result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
+        qual = canonical(callee.key) if callee.key else None
         return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded,
-                       receiver, result)
+                       receiver, result, quiet=self._quiet(qual, node))
+
+    def _quiet(self, qual: Optional[str], node: ast.Call) -> bool:
+        """Whether the call is known not to wait on another host: a non-sink, or making (or
+        entering) an instance of a client class the analysis tracks."""
+        if qual is not None and qual in CLASSES:
+            return True
+        return self.m.sinks.kind([qual or "", _label(node.func)]) is Kind.NOT_SINK
 
     # ------------------------------------------------------------ what a call is
 

@@ -649,7 +649,10 @@ class Engine:
             # Unknown callee: a session handed to it is used, as the spec says.
             for key in passed:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
-            if node.awaited and state.open_keys():
+            # Listed for --explain-unresolved: not a known non-sink, and not the session's own
+            # method (awaiting the database is not a call to another host).
+            if node.awaited and state.open_keys() and not node.quiet and not (
+                    node.receiver and state.keys_of(node.receiver)):
                 self.run.unresolved[node.pos] = label
             return self.event(state, after)
         # Holds first: they happen while the callee runs, before its effect on exit.

@@ -105,6 +105,41 @@ def test_explain_unresolved_lists_calls_it_could_not_follow(tmp_path: Path, monk
     assert result.stderr.splitlines()[1:] == ["h.py:9:12: sdk.fetch"]
 
 
+def test_explain_unresolved_leaves_out_what_is_known_not_to_wait_on_another_host(tmp_path: Path, monkeypatch):
+    # Found on open-webui, prefect and langflow: the list held the session's own awaited
+    # methods, asyncio.sleep, the constructors of tracked clients, and calls in functions
+    # with no session at all (an SL201-only run guesses its parameters are sessions).
+    (tmp_path / "j.py").write_text(
+        "import asyncio\n"
+        "import httpx\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        "from thirdparty import sdk\n"
+        "AsyncSessionLocal = async_sessionmaker()\n\n"
+        "class P:\n"
+        "    async def aformat(self):\n"
+        "        return 1\n\n"
+        "async def no_session(x):\n"
+        "    p = P(x)\n"
+        "    await p.aformat()\n"
+        "    await sdk.other()\n\n"
+        "async def job():\n"
+        "    async with AsyncSessionLocal() as s:\n"
+        "        await s.execute('select 1')\n"
+        "        await asyncio.sleep(1)\n"
+        "        async with httpx.AsyncClient() as client:\n"
+        "            pass\n"
+        "        await sdk.fetch('x')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    try:
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(main, ["check", "--no-cache", "--explain-unresolved", "j.py"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[1:] == ["j.py:22:9: sdk.fetch"]
+
+
 def test_interface_digest_ignores_bodies_and_sees_signatures():
     from session_lint.analysis import parse
     from session_lint.module_scan import interface_digest
