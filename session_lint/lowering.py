@@ -683,6 +683,11 @@ class FunctionLowerer:
                 return self.factory_call(func.value)
             return None
         val = self.m.resolver.eval(func, self.env, self.cls)
+        if isinstance(func, ast.Attribute) and func.attr in self.m.settings.session_factories and (
+                val is None or val.kind == "ref"):
+            # ``db.session_context()`` on an object of unknown type: a configured factory name
+            # is one on whatever holds it.
+            return _label(func), "async" in func.attr.lower(), None, expire_on_commit(node, default=None)
         if val is None:
             return None
         if val.kind == "factory":

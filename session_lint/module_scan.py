@@ -205,6 +205,10 @@ class Resolver:
             if local is not None:
                 if attr in local.attr_types:
                     return local.attr_types[attr]
+            if attr in self.settings.session_factories:
+                # ``self.session_factory()``, ``db.session_context()``: a configured factory
+                # name is one on whatever object holds it.
+                return Val("factory", f"{sinks.canonical(base.qual)}.{attr}")
             return Val("ref", f"{sinks.canonical(base.qual)}.{attr}")
         if base.kind in ("ref", "factory"):
             qual = f"{base.qual}.{attr}"
