@@ -430,11 +430,18 @@ def scan_module(
 
     # ``@contextmanager def session_scope(): db = SessionLocal(); ... yield db``: a factory
     # (its settings, such as a commit after the yield, are read with the ORM facts).
-    for fname, fnode in scan.functions.items():
-        if fname not in scan.globals:
-            maker = _context_manager_of(fnode, resolver)
-            if maker is not None and _yields_a_session(fnode, resolver):
-                scan.globals[fname] = Val("factory", maker, maker in ASYNC_FACTORY_MAKERS)
+    # One may yield a session another makes, defined further down: repeated until none is added.
+    candidates = {name: maker for name, maker in ((name, _context_manager_of(node, resolver))
+                                                  for name, node in scan.functions.items())
+                  if maker is not None and name not in scan.globals}
+    while candidates:
+        found = {name: maker for name, maker in candidates.items()
+                 if _yields_a_session(scan.functions[name], resolver)}
+        if not found:
+            break
+        for name, maker in found.items():
+            scan.globals[name] = Val("factory", maker, maker in ASYNC_FACTORY_MAKERS)
+            del candidates[name]
 
     lazy = scan.functions.get("__getattr__")
     if lazy is not None:
