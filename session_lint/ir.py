@@ -110,6 +110,9 @@ class Call:
     # Known not to wait on another host (a configured or built-in non-sink, the constructor of a
     # client class the analysis tracks): not worth listing when it cannot be followed.
     quiet: bool = False
+    # Arguments that name a function (``run_checks(names, check)``), as ``(where, key)``: if the
+    # callee awaits what it receives there, that function runs during the call.
+    functions: Tuple[Tuple[Union[int, str], str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ variable name. It makes no judgement about transactions: that is the engine's jo
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Deque, Dict, List, Optional, Sequence, Set, Tuple, Union
@@ -609,8 +610,26 @@ class FunctionLowerer:
         receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
         result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
         qual = canonical(callee.key) if callee.key else None
-        return ir.Call(callee.key, _label(node.func), _name_args(node), awaited, pos or self.m.pos(node), threaded,
-                       receiver, result, quiet=self._quiet(qual, node))
+        args = _name_args(node)
+        functions = tuple((where, key) for where, key in ((where, self.function_named(name)) for where, name in args)
+                          if key is not None)
+        return ir.Call(callee.key, _label(node.func), args, awaited, pos or self.m.pos(node), threaded,
+                       receiver, result, quiet=self._quiet(qual, node), functions=functions)
+
+    def function_named(self, name: str) -> Optional[str]:
+        """The key of the function a plain name refers to here (a nested one, one of the module,
+        one it imports), if it may be one: the oracle decides whether it exists."""
+        if "." in name:
+            return None
+        if name in self.defs and self.env.get(name) is None:
+            return self.defs[name]
+        if name in self.env or name in self.locals:
+            return None
+        if name in self.m.scan.functions:
+            return self.m.prefix + name
+        if name in self.m.scan.imports:
+            return self.m.scan.imports[name]
+        return None
 
     def _quiet(self, qual: Optional[str], node: ast.Call) -> bool:
         """Whether the call is known not to wait on another host: a non-sink, or making (or
@@ -956,7 +975,8 @@ def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:
     if isinstance(node, ir.Sink):
         return ir.Sink(node.qualname, pos, node.blocking)
     if isinstance(node, ir.Call):
-        return ir.Call(node.callee, node.label, node.args, node.awaited, pos, node.threaded, node.receiver)
+        # Awaited elsewhere than made: the result it was bound to is not the call's any more.
+        return dataclasses.replace(node, pos=pos, result=None)
     return node
 
 

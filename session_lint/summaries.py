@@ -103,7 +103,7 @@ class Summaries:
             for name in exit_open
             if name in run.ended and not exit_open[name]
         }
-        effect = CalleeEffect(holds, exit_open, ended)
+        effect = CalleeEffect(holds, exit_open, ended, frozenset(run.awaited_params))
         self.memo[ident] = effect
         self._fresh.append(ident)
         return effect

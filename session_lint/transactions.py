@@ -145,6 +145,9 @@ class CalleeEffect:
     # Per parameter, how the callee may have ended its transaction (``"committed"``,
     # ``"rolled back"``): what the caller loaded through that session may now be expired.
     ended: Dict[str, str] = field(default_factory=dict)
+    # Parameters the callee calls and awaits (a callback): a function handed there runs during
+    # the call.
+    awaits: frozenset = frozenset()
 
 
 class OrmOracle(Protocol):
@@ -211,6 +214,8 @@ class Run:
     detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
     # Session key -> the ways this function ended its transaction somewhere ("commit", "rollback").
     ended: Dict[str, set] = field(default_factory=dict)
+    # Parameters this function calls and awaits (callbacks), directly or by handing them on.
+    awaited_params: set = field(default_factory=set)
 
 
 _UNKNOWN_FACTORY = (None, False, False)
@@ -606,10 +611,14 @@ class Engine:
         if ident not in self.run.holds:
             self.run.holds[ident] = Hold(key, pos, chain, blocking, site)
 
-    def n_Call(self, node: ir.Call, state: State) -> Outcome:
+    def n_Call(self, node: ir.Call, state: State, via: Tuple[str, ...] = ()) -> Outcome:
         # Which of our sessions does the callee receive, and under which of its parameter names?
         passed: Dict[str, List[str]] = {}  # our key -> callee-side names
         target = self.oracle.lookup(node.callee) if (self.oracle and node.callee) else None
+        if node.awaited and target is None and node.receiver is None and (
+                node.label in self.fn.params or node.label in self.fn.free_names):
+            # ``await check(n)`` on a parameter (or, in a nested function, its parent's)
+            self.run.awaited_params.add(node.label)
         if target is not None and target.is_async and not node.awaited and not node.threaded:
             # Calling an async function only makes a coroutine: nothing runs until it is awaited
             # (the front end emits the awaited call where that happens).
@@ -645,6 +654,22 @@ class Engine:
         after = state
         # Chains name functions (``invoke_tool -> _call_backend``), not the call's spelling.
         label = target.name if target is not None else node.label
+        if effect is not None and effect.awaits and node.functions and node.awaited:
+            # ``await run_checks(names, check)`` where run_checks awaits what it gets as ``check``:
+            # check runs during the call, as if awaited here, in the chain after run_checks.
+            for where, key in node.functions:
+                param = _param_for(target, where)
+                if param is None or param not in effect.awaits:
+                    continue
+                inner = ir.Call(key, key.rsplit(".", 1)[-1], (), True, node.pos, node.threaded)
+                after = self.n_Call(inner, after, via + (label,)).normal or after
+        if effect is not None and effect.awaits:
+            mine = set(self.fn.params) | self.fn.free_names
+            for where, name in node.args:
+                if name in mine and _param_for(target, where) in effect.awaits:
+                    self.run.awaited_params.add(name)  # handed on to a callee that awaits it
+            for name in target.free_names & effect.awaits & mine:
+                self.run.awaited_params.add(name)  # awaited by a nested function that reads it
         if effect is None:
             # Unknown callee: a session handed to it is used, as the spec says.
             for key in passed:
@@ -657,7 +682,7 @@ class Engine:
             return self.event(state, after)
         # Holds first: they happen while the callee runs, before its effect on exit.
         for cname, (chain, blocking) in effect.holds.items():
-            full = (label,) + chain
+            full = via + (label,) + chain
             # Offloaded to a thread and awaited: the event loop is free, the session is not.
             blocking = blocking and not node.threaded
             if cname == OUTER:
