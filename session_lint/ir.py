@@ -113,6 +113,8 @@ class Call:
     # Arguments that name a function (``run_checks(names, check)``), as ``(where, key)``: if the
     # callee awaits what it receives there, that function runs during the call.
     functions: Tuple[Tuple[Union[int, str], str], ...] = ()
+    # ``with reuse(db) as s``: the name entering the call's result binds (``s``).
+    entered: Optional[str] = None
 
 
 @dataclass(frozen=True)

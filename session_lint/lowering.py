@@ -413,6 +413,7 @@ class FunctionLowerer:
         for item in stmt.items:
             target = item.optional_vars
             value_val: Optional[Val] = None
+            bound = False  # whether the target's old value was already dropped
             expr = item.context_expr
             factory = self.factory_call(expr)
             if factory is not None:
@@ -440,7 +441,16 @@ class FunctionLowerer:
                 elif kind is Kind.TASK_GROUP and target is not None and isinstance(target, ast.Name):
                     groups.append(target.id)
                 elif callee is not None and callee.key is not None:
-                    enter.append(self.call_event(expr, callee, awaited=is_async))
+                    entered = _name_of(target) if target is not None else None
+                    if entered is not None and "." not in entered:
+                        # The old value is gone before entering binds the new one (which a
+                        # context manager handing back the session it was given makes an alias).
+                        enter.append(ir.Unbind(entered))
+                        bound = True
+                    else:
+                        entered = None
+                    call = self.call_event(expr, callee, awaited=is_async)
+                    enter.append(dataclasses.replace(call, entered=entered) if entered else call)
                 else:
                     self.passing_call(expr, enter, awaited=False)
                 value_val = self.m.resolver.eval(expr, self.env, self.cls)
@@ -453,7 +463,7 @@ class FunctionLowerer:
                 self.expr(expr, enter)
                 value_val = self.m.resolver.eval(expr, self.env, self.cls)
             if target is not None:
-                self.bind_target(target, enter, value_val=value_val)
+                self.bind_target(target, enter, value_val=value_val, unbind=not bound)
         for name in groups:
             self.task_groups[name] = []
         body = self.block(stmt.body)

@@ -103,7 +103,24 @@ class Summaries:
             for name in exit_open
             if name in run.ended and not exit_open[name]
         }
-        effect = CalleeEffect(holds, exit_open, ended, frozenset(run.awaited_params))
+        effect = CalleeEffect(holds, exit_open, ended, frozenset(run.awaited_params), _handed_back(fn, run))
         self.memo[ident] = effect
         self._fresh.append(ident)
         return effect
+
+
+def _handed_back(fn: ir.FunctionIR, run) -> frozenset:
+    """Parameters ``fn`` yields untouched: a context manager that hands back the session it was
+    given, so that what its caller binds on entering it is that session. One that also uses
+    the parameter (commits after the yield, closes it) is left out: what it does after the
+    yield happens when its caller's block ends, which a summary taken at the call cannot say."""
+    yielded = {name for name, _state in run.yields.values() if name in fn.params}
+    if not yielded:
+        return frozenset()
+    used = set()
+    for node in ir.walk(fn.body):
+        if isinstance(node, ir.Use):
+            used.add(node.name)
+        elif isinstance(node, ir.Call):
+            used.update(name for _where, name in node.args)
+    return frozenset(yielded - used)

@@ -148,6 +148,8 @@ class CalleeEffect:
     # Parameters the callee calls and awaits (a callback): a function handed there runs during
     # the call.
     awaits: frozenset = frozenset()
+    # Parameters the callee yields as they are (a context manager over a session it was given).
+    hands_back: frozenset = frozenset()
 
 
 class OrmOracle(Protocol):
@@ -700,6 +702,11 @@ class Engine:
                 for key, names in passed.items():
                     if param in names:
                         after = after.bound(f"{node.result}.{attr}", after.keys_of(f"{node.result}.{attr}") + [key])
+        if node.entered and effect.hands_back:
+            # ``async with reuse(db) as s``: ``s`` is ``db``.
+            for key, names in passed.items():
+                if effect.hands_back.intersection(names):
+                    after = after.bound(node.entered, after.keys_of(node.entered) + [key])
         for key, names in passed.items():
             if not names:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
