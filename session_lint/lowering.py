@@ -27,6 +27,7 @@ from session_lint.parsed import (
     name_id,
     preorder,
     statement_blocks,
+    statements,
     string_value,
 )
 from session_lint.orm_models import expire_on_commit
@@ -1129,8 +1130,13 @@ def _always_true(test: ast.expr) -> bool:
 def _kwargs_keys(fn: FuncNode, parsed: ParsedModule) -> frozenset:
     """``{"db"}`` for a function whose body (nested functions included, as in a decorator's
     wrapper) reads ``kwargs.get("db")`` or ``kwargs["db"]`` from a ``**kwargs`` parameter."""
-    # Without ``**`` in its text no function in it takes ``**kwargs``: skip the walk.
-    if b"**" not in parsed.segment(fn):
+    # Without ``**`` in its text no function in it takes ``**kwargs``; with it (``f(**opts)`` is
+    # far more common), only a ``def`` or ``lambda`` that does takes the walk over every node.
+    text = parsed.segment(fn)
+    if b"**" not in text:
+        return frozenset()
+    if fn.args.kwarg is None and b"lambda" not in text and not any(
+            isinstance(stmt, FUNCTION_TYPES) and stmt.args.kwarg is not None for stmt in statements(fn.body)):
         return frozenset()
     names: Set[str] = set()
     keys: Set[Tuple[str, object]] = set()
