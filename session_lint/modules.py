@@ -61,10 +61,16 @@ class ModuleLocator:
         if self._root_folders[0] != roots:
             folders: List[Path] = []
             for root in roots:
-                folders.append(root if root.is_dir() else root.parent)
-                folders.append(self._import_root(root / "x.py") if root.is_dir() else self._import_root(root))
+                folder = root if root.is_dir() else root.parent
+                folders.append(folder)
+                folders.append(self._import_root(folder / "x.py"))
                 if (root / "src").is_dir():
                     folders.append(root / "src")
+            # Last, the folder above each: a top-level folder without ``__init__.py`` is still
+            # imported by its name (``app/`` checked alone, its modules saying ``from app.db``).
+            for root in roots:
+                folder = root if root.is_dir() else root.parent
+                folders.append(self._import_root(folder / "x.py").parent)
             self._root_folders = (roots, folders)
         return self._root_folders[1]
 

@@ -420,3 +420,32 @@ def test_editing_a_context_manager_body_invalidates_the_modules_that_call_it(tmp
     again = check_paths(["app"], Settings(), cache_dir=cache)
     assert [f.line for f in again.findings] == [19, 31, 38]
     assert again.findings == check_paths(["app"], Settings(), cache_dir=None).findings
+
+
+def test_a_top_level_folder_without_init_is_imported_by_its_name(tmp_path: Path, monkeypatch):
+    # ``app/`` with no ``__init__.py`` (an implicit namespace package), its modules importing
+    # ``from app.clients import fetch``: checking ``app`` alone must follow that import as
+    # checking the folder above does.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "clients.py").write_text(
+        "import httpx\n\nclient = httpx.AsyncClient()\n\n\n"
+        "async def fetch(url):\n    return await client.get(url)\n"
+    )
+    (app / "routes.py").write_text(
+        "from fastapi import APIRouter, Depends\n"
+        "from app.clients import fetch\n"
+        "from app.db import get_db\n\n"
+        "router = APIRouter()\n\n\n"
+        "@router.get('/a')\n"
+        "async def h(db=Depends(get_db)):\n"
+        "    db.query(Tool).all()\n"
+        "    return await fetch('http://backend')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    whole = check_paths(["."], Settings()).findings
+    alone = check_paths(["app"], Settings()).findings
+    one_file = check_paths(["app/routes.py"], Settings()).findings
+    assert [(f.path, f.line, f.code) for f in whole] == [("app/routes.py", 11, "SL102")]
+    assert [(f.line, f.code, f.message) for f in alone] == [(f.line, f.code, f.message) for f in whole]
+    assert [(f.line, f.code, f.message) for f in one_file] == [(f.line, f.code, f.message) for f in whole]
