@@ -103,7 +103,7 @@ class Summaries:
             for name in exit_open
             if name in run.ended and not exit_open[name]
         }
-        effect = CalleeEffect(holds, exit_open, ended, frozenset(run.awaited_params), _handed_back(fn, run))
+        effect = CalleeEffect(holds, exit_open, ended, tuple(sorted(run.awaited_params.items())), _handed_back(fn, run))
         self.memo[ident] = effect
         self._fresh.append(ident)
         return effect

@@ -145,9 +145,9 @@ class CalleeEffect:
     # Per parameter, how the callee may have ended its transaction (``"committed"``,
     # ``"rolled back"``): what the caller loaded through that session may now be expired.
     ended: Dict[str, str] = field(default_factory=dict)
-    # Parameters the callee calls and awaits (a callback): a function handed there runs during
-    # the call.
-    awaits: frozenset = frozenset()
+    # Parameters the callee calls and awaits (a callback), with the functions between (a
+    # callee it hands the parameter on to): a function handed there runs during the call.
+    awaits: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     # Parameters the callee yields as they are (a context manager over a session it was given).
     hands_back: frozenset = frozenset()
 
@@ -216,8 +216,9 @@ class Run:
     detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
     # Session key -> the ways this function ended its transaction somewhere ("commit", "rollback").
     ended: Dict[str, set] = field(default_factory=dict)
-    # Parameters this function calls and awaits (callbacks), directly or by handing them on.
-    awaited_params: set = field(default_factory=set)
+    # Parameters this function calls and awaits (callbacks), directly or by handing them on, and
+    # the functions the call goes through on the way.
+    awaited_params: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 _UNKNOWN_FACTORY = (None, False, False)
@@ -620,7 +621,7 @@ class Engine:
         if node.awaited and target is None and node.receiver is None and (
                 node.label in self.fn.params or node.label in self.fn.free_names):
             # ``await check(n)`` on a parameter (or, in a nested function, its parent's)
-            self.run.awaited_params.add(node.label)
+            self.run.awaited_params.setdefault(node.label, ())
         if target is not None and target.is_async and not node.awaited and not node.threaded:
             # Calling an async function only makes a coroutine: nothing runs until it is awaited
             # (the front end emits the awaited call where that happens).
@@ -656,22 +657,26 @@ class Engine:
         after = state
         # Chains name functions (``invoke_tool -> _call_backend``), not the call's spelling.
         label = target.name if target is not None else node.label
-        if effect is not None and effect.awaits and node.functions and node.awaited:
+        awaits = dict(effect.awaits) if effect is not None else {}
+        if awaits and node.functions and node.awaited:
             # ``await run_checks(names, check)`` where run_checks awaits what it gets as ``check``:
             # check runs during the call, as if awaited here, in the chain after run_checks.
             for where, key in node.functions:
                 param = _param_for(target, where)
-                if param is None or param not in effect.awaits:
+                if param is None or param not in awaits:
                     continue
                 inner = ir.Call(key, key.rsplit(".", 1)[-1], (), True, node.pos, node.threaded)
-                after = self.n_Call(inner, after, via + (label,)).normal or after
-        if effect is not None and effect.awaits:
+                after = self.n_Call(inner, after, via + (label,) + awaits[param]).normal or after
+        if awaits:
             mine = set(self.fn.params) | self.fn.free_names
             for where, name in node.args:
-                if name in mine and _param_for(target, where) in effect.awaits:
-                    self.run.awaited_params.add(name)  # handed on to a callee that awaits it
-            for name in target.free_names & effect.awaits & mine:
-                self.run.awaited_params.add(name)  # awaited by a nested function that reads it
+                param = _param_for(target, where)
+                if name in mine and param in awaits:
+                    # handed on to a callee that awaits it
+                    self.run.awaited_params.setdefault(name, (label,) + awaits[param])
+            for name in sorted(target.free_names & set(awaits) & mine):
+                # awaited by a nested function that reads it
+                self.run.awaited_params.setdefault(name, (label,) + awaits[name])
         if effect is None:
             # Unknown callee: a session handed to it is used, as the spec says.
             for key in passed:
