@@ -444,10 +444,7 @@ class FunctionLowerer:
                 elif callee is not None and callee.key is not None:
                     entered = _name_of(target) if target is not None else None
                     if entered is not None and "." not in entered:
-                        # The old value is gone before entering binds the new one (which a
-                        # context manager handing back the session it was given makes an alias).
-                        enter.append(ir.Unbind(entered))
-                        bound = True
+                        bound = True  # the engine rebinds the target at the call
                     else:
                         entered = None
                     call = self.call_event(expr, callee, awaited=is_async)

@@ -444,16 +444,7 @@ class Engine:
         return Outcome(normal=after)
 
     def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
-        # The old object's attributes (``svc.db``) go with it.
-        target = node.target
-        prefix = target + "."
-        if not any(x[0] == target or x[0].startswith(prefix) for x in state.alias) and not any(
-            x[0] == target for x in state.objs
-        ):
-            return Outcome(normal=state)  # nothing bound to the name: the same state, not a copy
-        kept = frozenset(x for x in state.alias if x[0] != node.target and not x[0].startswith(prefix))
-        objs = frozenset(x for x in state.objs if x[0] != node.target) if state.objs else state.objs
-        return Outcome(normal=State(state.open, kept, objs))
+        return Outcome(normal=_unbound(state, node.target))
 
     def n_OpenSession(self, node: ir.OpenSession, state: State) -> Outcome:
         key = f"{node.name}@{node.pos.line}:{node.pos.col}"
@@ -625,7 +616,7 @@ class Engine:
         if target is not None and target.is_async and not node.awaited and not node.threaded:
             # Calling an async function only makes a coroutine: nothing runs until it is awaited
             # (the front end emits the awaited call where that happens).
-            return Outcome(normal=state)
+            return Outcome(normal=_unbound(state, node.entered) if node.entered else state)
         for where, name in node.args:
             keys = state.keys_of(name)
             if not keys:
@@ -678,6 +669,8 @@ class Engine:
                 # awaited by a nested function that reads it
                 self.run.awaited_params.setdefault(name, (label,) + awaits[name])
         if effect is None:
+            if node.entered:
+                after = _unbound(after, node.entered)
             # Unknown callee: a session handed to it is used, as the spec says.
             for key in passed:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"passed to {label}"))
@@ -707,8 +700,11 @@ class Engine:
                 for key, names in passed.items():
                     if param in names:
                         after = after.bound(f"{node.result}.{attr}", after.keys_of(f"{node.result}.{attr}") + [key])
-        if node.entered and effect.hands_back:
-            # ``async with reuse(db) as s``: ``s`` is ``db``.
+        if node.entered:
+            # Entering the call binds its target: the old value goes (after the arguments were
+            # read, so ``async with reuse(db) as db`` keeps db), and a context manager that
+            # hands back a session it was given makes the target that session.
+            after = _unbound(after, node.entered)
             for key, names in passed.items():
                 if effect.hands_back.intersection(names):
                     after = after.bound(node.entered, after.keys_of(node.entered) + [key])
@@ -732,6 +728,18 @@ class Engine:
 _HANDLERS = {
     getattr(ir, name[2:]): method for name, method in vars(Engine).items() if name.startswith("n_")
 }
+
+
+def _unbound(state: State, target: str) -> State:
+    """``state`` without what ``target`` held: the old object's attributes (``svc.db``) go too."""
+    prefix = target + "."
+    if not any(x[0] == target or x[0].startswith(prefix) for x in state.alias) and not any(
+        x[0] == target for x in state.objs
+    ):
+        return state  # nothing bound to the name: the same state, not a copy
+    kept = frozenset(x for x in state.alias if x[0] != target and not x[0].startswith(prefix))
+    objs = frozenset(x for x in state.objs if x[0] != target) if state.objs else state.objs
+    return State(state.open, kept, objs)
 
 
 def stores(fn: ir.FunctionIR) -> Tuple[Tuple[str, str], ...]:
