@@ -62,7 +62,8 @@ class ModuleLocator:
             folders: List[Path] = []
             for root in roots:
                 folder = root if root.is_dir() else root.parent
-                folders.append(folder)
+                if not _in_package(folder):
+                    folders.append(folder)  # a folder of scripts, or ``src/``: on the import path
                 folders.append(self._import_root(folder / "x.py"))
                 if (root / "src").is_dir():
                     folders.append(root / "src")
@@ -80,7 +81,10 @@ class ModuleLocator:
         candidates: List[Path] = []
         if near is not None:
             candidates.append(self._import_root(near))
-            candidates.append(Path(near).parent)
+            if not _in_package(Path(near).parent):
+                # A script's own folder is on its import path; a package's folder is not
+                # (``import mypy`` inside ``pydantic/`` is never ``pydantic/mypy.py``).
+                candidates.append(Path(near).parent)
         candidates.extend(self._folders_of_roots())
         rel = Path(*module.split("."))
         seen = set()

@@ -18,6 +18,7 @@ from session_lint.summaries import Summaries
 from session_lint.time_limit import FileTimeout, time_limit
 
 _HOPS = 6  # re-exports and instance aliases followed before giving up
+_MAX_RESOLVING = 60  # function lookups nested in one another, at most
 
 
 class Project:
@@ -44,6 +45,7 @@ class Project:
         # dependency leaves open), by question.
         self.memo: Dict[Tuple[str, Optional[str]], object] = {}
         self._functions: Dict[str, Optional[ir.FunctionIR]] = {}
+        self._resolving = 0
         self._near: Optional[Path] = None
         # While a module is lowered: the modules it consulted and their interface digests.
         self._reading: List[Dict[str, str]] = []
@@ -260,8 +262,16 @@ class Project:
         base classes. None for anything outside the tree."""
         if key in self._functions:
             return self._functions[key]
+        if self._resolving >= _MAX_RESOLVING:
+            # Each step of a resolution may ask for another key (a re-export, a base class); a
+            # chain that long is a name that grows as it is followed, never a real one.
+            return None
         self._functions[key] = None  # guards against cycles while resolving
-        found = self._resolve(key, _HOPS)
+        self._resolving += 1
+        try:
+            found = self._resolve(key, _HOPS)
+        finally:
+            self._resolving -= 1
         self._functions[key] = found
         return found
 

@@ -449,3 +449,45 @@ def test_a_top_level_folder_without_init_is_imported_by_its_name(tmp_path: Path,
     assert [(f.path, f.line, f.code) for f in whole] == [("app/routes.py", 11, "SL102")]
     assert [(f.line, f.code, f.message) for f in alone] == [(f.line, f.code, f.message) for f in whole]
     assert [(f.line, f.code, f.message) for f in one_file] == [(f.line, f.code, f.message) for f in whole]
+
+
+SHADOWING = '''\
+from fastapi import APIRouter, Depends
+
+from mypy.state import state
+from app.db import get_db
+
+router = APIRouter()
+
+
+@router.get("/")
+async def h(db=Depends(get_db)):
+    db.query(Tool).all()
+    await state.strict_optional_set()
+'''
+
+
+def test_a_module_named_like_the_package_it_imports_from_does_not_resolve_to_itself(tmp_path: Path, monkeypatch):
+    # Found on pydantic/mypy.py (``from mypy.state import state`` inside package pydantic): the
+    # package's own folder was searched for ``mypy``, found the module itself, and each step
+    # of following ``mypy.state.state...`` grew the name until Python's stack ran out (SL000).
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mypy.py").write_text(SHADOWING)
+    monkeypatch.chdir(tmp_path)
+    for paths in (["pkg"], ["pkg/mypy.py"]):
+        result = check_paths(paths, Settings())
+        assert result.internal_errors == 0
+        assert result.findings == []
+
+
+def test_a_name_that_grows_as_it_is_followed_resolves_to_nothing(tmp_path: Path):
+    # A script folder may import from itself (a script named mypy.py shadows the package), and
+    # then following ``mypy.state.state.x`` asks for ``mypy.state.state.state.x``, and so on:
+    # the nesting of lookups is bounded.
+    from session_lint.project import Project
+
+    (tmp_path / "mypy.py").write_text(SHADOWING)
+    project = Project(Settings(), [tmp_path])
+    project.index((tmp_path / "mypy.py").read_bytes(), tmp_path / "mypy.py")
+    assert project.function("mypy.state.state.strict_optional_set") is None
