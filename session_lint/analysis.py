@@ -95,11 +95,15 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     orm = orm_models.read(parsed.tree, parsed.segment)
     name, is_package = module_name(path)
     interface = interface_digest(parsed)
-    scan = scan_module(parsed, name, is_package, settings, project)
-    # Its top-level names are known now: a module that imports this one back while this one's
-    # bodies are being lowered sees them, whatever order the files are checked in.
-    project.partial(path, index_of(scan, Resolver(scan, settings, project), str(path), parsed.encoding, None,
-                                   interface, orm))
+
+    def known(facts, resolver) -> None:
+        project.partial(path, index_of(facts, resolver, str(path), parsed.encoding, None, interface, orm))
+
+    # Its names are known to others as soon as the scan has them (see ``names_known``), and
+    # its whole top level once the scan is done: a module that imports this one back while this
+    # one's bodies are being lowered sees them, whatever order the files are checked in.
+    scan = scan_module(parsed, name, is_package, settings, project, names_known=known)
+    known(scan, Resolver(scan, settings, project))
     table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()

@@ -753,6 +753,10 @@ class FunctionLowerer:
         key = val.qual if val is not None and val.kind == "ref" else _label(model)
         out.append(ir.Load(name, session, key, eager, self.m.pos(value)))
         self.orm_names.add(name)
+        if val is not None and val.kind == "ref" and self.env.get(name) is None and _loads_one(value):
+            # ``item = db.get(Item, id)``: an instance of the class, so ``item.delete_async(db)``
+            # is that model's method, followed like any other.
+            self.env[name] = Val("inst", val.qual)
 
     def returned_objects(self, name: str, value: ast.expr, out: List[ir.Node]) -> None:
         """``tool = await service.get_tool(db, tool_id)`` where the callee is annotated to return
@@ -1052,6 +1056,16 @@ def _load_parts(value: ast.expr) -> Optional[Tuple[str, ast.expr, Tuple[str, ...
             options.extend(args)
         node = receiver
     return None
+
+
+_ONE_OBJECT = frozenset({"first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar", "get"})
+
+
+def _loads_one(value: ast.expr) -> bool:
+    """Whether a load (see :func:`_load_parts`) gives one object, not a list or a result:
+    ``db.get(Tool, id)``, ``db.query(Tool)...first()``, ``(await db.execute(...)).scalar_one()``."""
+    node = _unawait(value)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _ONE_OBJECT
 
 
 def _taken_from(value: ast.expr, names: Set[str]) -> Optional[str]:

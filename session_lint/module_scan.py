@@ -4,7 +4,7 @@ factories and session-dependency aliases. The front end reads these to resolve n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Protocol, Tuple, Union
+from typing import Callable, Dict, List, Optional, Protocol, Tuple, Union
 
 import ast
 
@@ -388,12 +388,19 @@ def scan_module(
     is_package: bool,
     settings: Settings,
     external: Optional["ExternalNames"] = None,
+    names_known: Optional[Callable[[ModuleScan, "Resolver"], None]] = None,
 ) -> ModuleScan:
+    """The module's top-level bindings. ``names_known`` is called once its imports, functions
+    and classes are known, before anything is asked of other modules: a module that this one's
+    questions lead to and that imports it back (an import inside a function, closing a cycle)
+    then sees those names instead of nothing, whichever of the two is read first."""
     scan = ModuleScan(name=name)
     resolver = Resolver(scan, settings, external)
     pending_assigns: List[Tuple[str, Optional[ast.expr], Optional[ast.expr]]] = []
 
     _visit_block(parsed.tree.body, scan, name, is_package, pending_assigns)
+    if names_known is not None:
+        names_known(scan, resolver)
 
     # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
     annotated = list(scan.functions.items())
