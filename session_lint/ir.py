@@ -205,6 +205,9 @@ class Loop:
     body: Block
     orelse: Block
     infinite: bool
+    # ``for attempt in range(3)``: the body runs at least once, so the loop is never left
+    # straight from its entry state.
+    at_least_once: bool = False
 
 
 @dataclass(frozen=True)

@@ -365,9 +365,34 @@ class FunctionLowerer:
             self.element(stmt.target.id, stmt.iter, head)
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
-        out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False))
+        at_least_once = isinstance(stmt, ast.For) and self._never_empty(stmt.iter)
+        out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False, at_least_once))
 
     s_AsyncFor = s_For
+
+    def _never_empty(self, iterable: ast.expr) -> bool:
+        """Whether iterating ``iterable`` gives at least one element: a literal list or tuple
+        with elements, or ``range(n)``/``range(a, b)`` over integers this module states (a
+        literal, or a module-level name bound once to one, as retry loops use)."""
+        if isinstance(iterable, (ast.List, ast.Tuple)):
+            return bool(iterable.elts) and not any(isinstance(e, ast.Starred) for e in iterable.elts)
+        if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range"):
+            return False
+        if iterable.keywords or "range" in self.env or "range" in self.m.scan.globals or "range" in self.m.scan.imports \
+                or "range" in self.m.scan.functions:
+            return False
+        bounds = [self._known_int(arg) for arg in iterable.args]
+        if None in bounds or not 1 <= len(bounds) <= 2:
+            return False
+        start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+        return start < stop  # type: ignore[operator]
+
+    def _known_int(self, node: ast.expr) -> Optional[int]:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.Name) and node.id not in self.env and node.id not in self.locals:
+            return self.m.scan.int_constants.get(node.id)
+        return None
 
     def s_Try(self, stmt, out) -> None:
         body = self.block(stmt.body)

@@ -85,6 +85,9 @@ class ModuleScan:
     return_types: Dict[str, str] = field(default_factory=dict)
     # ``app.add_api_route("/x", endpoint)``: names of functions registered as endpoints
     registered_endpoints: List[str] = field(default_factory=list)
+    # ``_MAX_RETRIES = 3``: module-level names bound to an integer literal (how often a
+    # ``for _ in range(_MAX_RETRIES)`` runs).
+    int_constants: Dict[str, int] = field(default_factory=dict)
 
     def qual_of_local(self, name: str) -> str:
         return f"{self.name}.{name}" if self.name else name
@@ -412,6 +415,14 @@ def scan_module(
             if val is not None:
                 scan.return_types[fname] = val.qual
 
+    counts: Dict[str, int] = {}
+    for target, value, _annotation in pending_assigns:
+        counts[target] = counts.get(target, 0) + 1
+        if isinstance(value, ast.Constant) and type(value.value) is int:
+            scan.int_constants[target] = value.value
+    for target, count in counts.items():
+        if count > 1:
+            scan.int_constants.pop(target, None)  # bound more than once: which value is unknown
     for target, value, annotation in pending_assigns:
         dep = resolver.annotated_depends_text(value) if value is not None else None
         if dep is not None:

@@ -217,6 +217,16 @@ class Project:
             return None
         if ".".join(rest) in facts.return_types:
             return facts.return_types[".".join(rest)]
+        if len(rest) == 2 and rest[0] in facts.classes:
+            # ``Passage.read_async(...)``: a method the class inherits, annotated on its base.
+            for base in facts.classes[rest[0]]:
+                found = self.return_type(f"{base}.{rest[1]}", hops - 1)
+                if found is not None:
+                    return found
+            return None
+        if len(rest) == 2 and rest[0] in facts.imports and facts.imports[rest[0]] != ".".join(qual.split(".")[:-1]):
+            # ``from letta.orm import ArchivalPassage`` re-exported by a package ``__init__``
+            return self.return_type(f"{facts.imports[rest[0]]}.{rest[1]}", hops - 1)
         if len(rest) != 1:
             return None
         name = rest[0]

@@ -313,6 +313,18 @@ class Engine:
         head_in: Optional[State] = state
         exits: Optional[State] = None
         breaks: Optional[State] = None
+        if node.at_least_once:
+            # The first pass starts from the entry state and cannot leave the loop; only the
+            # states coming round the back edge reach the loop's head again.
+            head = self.block(node.head, state)
+            body = self.block(node.body, head.normal)
+            out.ret = join(head.ret, body.ret)
+            out.exc = join(head.exc, body.exc)
+            breaks = join(head.brk, body.brk)
+            head_in = join(body.normal, body.cont)
+            if head_in is None:
+                out.normal = breaks
+                return out
         for _ in range(_LOOP_LIMIT):
             head = self.block(node.head, head_in)
             body = self.block(node.body, head.normal)
