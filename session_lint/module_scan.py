@@ -3,6 +3,7 @@ factories and session-dependency aliases. The front end reads these to resolve n
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Protocol, Tuple, Union
 
@@ -21,6 +22,7 @@ from session_lint.parsed import (
     statements,
     string_value,
 )
+from session_lint.orm_models import session_function_source
 from session_lint.settings import Settings
 
 # Functions whose result is a session factory when assigned at module level.
@@ -415,14 +417,10 @@ def scan_module(
             if val is not None:
                 scan.return_types[fname] = val.qual
 
-    counts: Dict[str, int] = {}
-    for target, value, _annotation in pending_assigns:
-        counts[target] = counts.get(target, 0) + 1
-        if isinstance(value, ast.Constant) and type(value.value) is int:
-            scan.int_constants[target] = value.value
-    for target, count in counts.items():
-        if count > 1:
-            scan.int_constants.pop(target, None)  # bound more than once: which value is unknown
+    # A name bound more than once is left out: which of its values holds is unknown.
+    bindings = Counter(target for target, _value, _annotation in pending_assigns)
+    scan.int_constants = {target: value.value for target, value, _annotation in pending_assigns
+                          if bindings[target] == 1 and isinstance(value, ast.Constant) and type(value.value) is int}
     for target, value, annotation in pending_assigns:
         dep = resolver.annotated_depends_text(value) if value is not None else None
         if dep is not None:
@@ -487,8 +485,6 @@ def _context_manager_of(fn: FuncNode, resolver: Resolver) -> Optional[str]:
 def _yields_a_session(fn: FuncNode, resolver: Resolver) -> bool:
     """Whether ``fn`` makes a session (a factory's call, ``Session(...)``) and yields it; any
     other generator (a timer, a temporary file) is not a session factory."""
-    from session_lint.orm_models import session_function_source
-
     made = session_function_source(fn)
     if made is None:
         return False

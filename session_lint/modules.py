@@ -60,6 +60,7 @@ class ModuleLocator:
         roots = tuple(self.roots)
         if self._root_folders[0] != roots:
             folders: List[Path] = []
+            above: List[Path] = []
             for root in roots:
                 folder = root if root.is_dir() else root.parent
                 if not _in_package(folder):
@@ -67,11 +68,10 @@ class ModuleLocator:
                 folders.append(self._import_root(folder / "x.py"))
                 if (root / "src").is_dir():
                     folders.append(root / "src")
-            # Last, the folder above each: a top-level folder without ``__init__.py`` is still
-            # imported by its name (``app/`` checked alone, its modules saying ``from app.db``).
-            for root in roots:
-                folder = root if root.is_dir() else root.parent
-                folders.append(self._import_root(folder / "x.py").parent)
+                # Searched last: a top-level folder without ``__init__.py`` is still imported by
+                # its name (``app/`` checked alone, its modules saying ``from app.db``).
+                above.append(self._import_root(folder / "x.py").parent)
+            folders.extend(above)
             self._root_folders = (roots, folders)
         return self._root_folders[1]
 

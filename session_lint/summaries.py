@@ -9,7 +9,7 @@ memoised; recursion is solved by iterating to a fixed point from "does nothing".
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from session_lint import ir
 from session_lint.transactions import OUTER, CalleeEffect, Engine, EntrySession, Site
@@ -31,7 +31,7 @@ class Summaries:
         self.read_early: Set[Tuple[str, EntryKey]] = set()
         # What the outermost computation under way has memoised: only these can have been
         # derived from the approximations of a recursive cluster it is iterating.
-        self._fresh: list = []
+        self._fresh: List[Tuple[str, EntryKey]] = []
 
     def lookup(self, callee: str) -> Optional[ir.FunctionIR]:
         return self._lookup(callee)
