@@ -77,6 +77,8 @@ def check_paths(
         return _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, clock, retain)
     finally:
         activate(None)
+        if retain is not None:
+            gc.freeze()
         if collecting:
             gc.enable()
 
