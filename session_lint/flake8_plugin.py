@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import multiprocessing
 from pathlib import Path
 import sys
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
@@ -14,7 +15,7 @@ from session_lint.analysis import analyze
 from session_lint.cache import Cache
 from session_lint.modules import project_root
 from session_lint.project import Project
-from session_lint.runner import DEFAULT_CACHE_DIR
+from session_lint.runner import DEFAULT_CACHE_DIR, index_ahead
 
 _OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
 
@@ -54,6 +55,9 @@ class SessionLintChecker:
             print(f"session-lint: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         cls.projects = {}
+        if _workers_share_this_process():
+            index_ahead([Path(f) for f in _files_flake8_checks(options)], cls.settings,
+                        lambda path: cls.project_for(str(path), cls.settings))
 
     @classmethod
     def project_for(cls, filename: str, settings: settings_mod.Settings) -> Project:
@@ -72,3 +76,26 @@ class SessionLintChecker:
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         for f in analyze(source, self.filename, settings, project, apply_noqa=False, tree=tree):
             yield f.line, f.col, f"{f.code} {f.message}", type(self)
+
+
+def _workers_share_this_process() -> bool:
+    """Whether flake8's worker processes, if it starts any, are forked from this one after
+    its options are parsed: then an index built now is theirs too. Otherwise (a worker
+    process, or workers started afresh by ``spawn``/``forkserver``) each builds what it needs."""
+    if multiprocessing.parent_process() is not None:
+        return False
+    return multiprocessing.get_start_method() == "fork"
+
+
+def _files_flake8_checks(options: argparse.Namespace) -> List[str]:
+    """The files flake8 is about to check, found as flake8 finds them (its excludes, its
+    ``filename`` patterns); none when that cannot be known (then each is indexed on demand)."""
+    try:
+        from flake8.discover_files import expand_paths
+
+        found = expand_paths(paths=options.filenames, stdin_display_name=options.stdin_display_name,
+                             filename_patterns=options.filename,
+                             exclude=(*options.exclude, *options.extend_exclude))
+        return [f for f in found if f != "-" and f.endswith(".py")]
+    except (ImportError, AttributeError, TypeError, OSError):
+        return []

@@ -132,6 +132,28 @@ def _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, c
     return result
 
 
+def index_ahead(files: Sequence[Path], settings: Settings, project_for: Callable[[Path], Project]) -> None:
+    """Indexes ``files`` (each into the project ``project_for`` gives it) before their
+    analyses are asked for, so that processes forked afterwards share one index instead of each
+    building most of it again. What goes wrong with a file is left for its own analysis to
+    report: the index remembers nothing of a failure."""
+    collecting = gc.isenabled()
+    gc.disable()  # see check_paths
+    try:
+        for path in files:
+            try:
+                project = project_for(path)
+            except (OSError, RuntimeError, ValueError):  # a path that cannot be resolved
+                continue
+            _index_one(path, "", settings, project, RunResult())
+    finally:
+        # The index lives as long as the process: out of the collector's sight, its passes
+        # neither walk it again nor write to every page of it in forked processes.
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
 def _index_one(path: Path, problem: str, settings: Settings, project: Project,
                result: RunResult) -> Optional[Tuple[Path, str, bytes, ModuleIndex]]:
     shown = str(path)

@@ -491,3 +491,20 @@ def test_a_name_that_grows_as_it_is_followed_resolves_to_nothing(tmp_path: Path)
     project = Project(Settings(), [tmp_path])
     project.index((tmp_path / "mypy.py").read_bytes(), tmp_path / "mypy.py")
     assert project.function("mypy.state.state.strict_optional_set") is None
+
+
+def test_flake8_indexes_every_file_before_forking_its_workers(tmp_path: Path, monkeypatch):
+    # flake8 forks its workers after parsing options: an index built then is shared by all of
+    # them, where each would otherwise build most of it again (each file imports the rest).
+    from flake8.options.parse_args import parse_args
+
+    from session_lint.flake8_plugin import SessionLintChecker
+
+    root = copy_shape(tmp_path)
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(SessionLintChecker, "projects", {})  # the class keeps what a run indexed
+    monkeypatch.setattr(SessionLintChecker, "settings", None)
+    parse_args(["--select", "SL", "app"])
+    (project,) = SessionLintChecker.projects.values()
+    indexed = sorted(Path(m.path).as_posix() for m in project.modules())
+    assert indexed == sorted(p.relative_to(root).as_posix() for p in (root / "app").rglob("*.py"))
