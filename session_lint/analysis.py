@@ -187,7 +187,8 @@ class Checker:
 
     def findings(self, shown: str) -> List[Finding]:
         out: List[Finding] = []
-        for key, fn in (self.index.functions or {}).items():
+        for fn in (self.index.functions or {}).values():
+            lists_unresolved = True
             if fn.is_handler:
                 run = Engine(fn, self.project.summaries).interpret(self.handler_entry(fn))
                 out.extend(_report(run, fn, shown, explicit_only=False))
@@ -202,10 +203,11 @@ class Checker:
                 entry = [EntrySession(name, name) for name in self.service_sessions(fn)]
                 run = Engine(fn, self.project.summaries).interpret(entry)
                 out.extend(_report(run, fn, shown, explicit_only=True))
-                continue
+                lists_unresolved = False
             else:
                 continue
-            self.unresolved.update(run.unresolved)
+            if lists_unresolved:
+                self.unresolved.update(run.unresolved)
         return out
 
     def service_sessions(self, fn: ir.FunctionIR) -> List[str]:

@@ -22,9 +22,11 @@ from session_lint.parsed import (
     statements,
     string_value,
 )
-from session_lint.orm_models import session_function_source
+from session_lint.orm_models import CONTEXT_MANAGER_DECORATORS, session_function_source
 from session_lint.settings import Settings
 
+# contextlib's decorators, by qualified name.
+CONTEXT_MANAGER_MAKERS = frozenset(f"contextlib.{name}" for name in CONTEXT_MANAGER_DECORATORS)
 # Functions whose result is a session factory when assigned at module level.
 FACTORY_MAKERS = frozenset(
     {
@@ -33,10 +35,8 @@ FACTORY_MAKERS = frozenset(
         "sqlalchemy.ext.asyncio.async_sessionmaker",
         "sqlalchemy.orm.scoped_session",
         "sqlalchemy.ext.asyncio.async_scoped_session",
-        "contextlib.contextmanager",
-        "contextlib.asynccontextmanager",
     }
-)
+) | CONTEXT_MANAGER_MAKERS
 ASYNC_FACTORY_MAKERS = frozenset(
     {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.async_scoped_session", "contextlib.asynccontextmanager"}
 )
@@ -200,6 +200,15 @@ class Resolver:
         if isinstance(node, ast.Await):
             return self.eval(node.value, env, cls)
         return None
+
+    def dotted_value(self, text: str) -> Optional[Val]:
+        """What a dotted name as written (``database.SessionLocal``) is, at module level: what
+        :meth:`eval` gives for the expression the text spells."""
+        head, *attrs = text.split(".")
+        found = self.lookup(head, {})
+        for attr in attrs:
+            found = self.attribute(found, attr)
+        return found
 
     def attribute(self, base: Optional[Val], attr: str) -> Optional[Val]:
         """What ``<base>.attr`` is, ``base`` being what the expression before the dot is."""
@@ -470,14 +479,11 @@ def scan_module(
     return scan
 
 
-_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
-
-
 def _context_manager_of(fn: FuncNode, resolver: Resolver) -> Optional[str]:
     """``contextlib.contextmanager`` (or the async one) when ``fn`` is decorated with it."""
     for decorator in fn.decorator_list:
         found = resolver.eval(decorator, {})
-        if found is not None and found.kind == "ref" and found.qual in _CONTEXT_MANAGERS:
+        if found is not None and found.kind == "ref" and found.qual in CONTEXT_MANAGER_MAKERS:
             return found.qual
     return None
 
@@ -488,10 +494,7 @@ def _yields_a_session(fn: FuncNode, resolver: Resolver) -> bool:
     made = session_function_source(fn)
     if made is None:
         return False
-    head, *attrs = made.split(".")
-    found = resolver.lookup(head, {})
-    for attr in attrs:
-        found = resolver.attribute(found, attr)
+    found = resolver.dotted_value(made)
     if found is None:
         return False
     return found.kind == "factory" or (found.kind == "ref" and found.qual in SESSION_CLASSES)
@@ -660,6 +663,6 @@ def _decorated_as_context_manager(fn: FuncNode) -> bool:
     (by name: the digest is computed without resolving imports)."""
     for decorator in fn.decorator_list:
         name = dotted(decorator)
-        if name is not None and name.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager"):
+        if name is not None and name.rsplit(".", 1)[-1] in CONTEXT_MANAGER_DECORATORS:
             return True
     return False

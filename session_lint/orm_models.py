@@ -28,7 +28,8 @@ _COLUMN_CALLS = frozenset({"Column", "mapped_column", "column_property", "compos
 _DEFERRED_CALLS = frozenset({"deferred"})
 _RELATIONSHIP_CALLS = frozenset({"relationship", "relation"})
 _SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
-_CONTEXT_WRAPPERS = frozenset({"contextmanager", "asynccontextmanager"})
+# contextlib's decorators, by name: what turns a generator that yields a session into a factory.
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextmanager", "asynccontextmanager"})
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ def _read_session_value(value: ast.expr) -> Optional[SessionSource]:
     what = _last(value.func)
     if what in _SESSIONMAKERS:
         return SessionSource("maker", expire=expire_on_commit(value))
-    if what in _CONTEXT_WRAPPERS and value.args:
+    if what in CONTEXT_MANAGER_DECORATORS and value.args:
         named = dotted(value.args[0])
         return SessionSource("alias", calls=named) if named else None
     return None
