@@ -199,6 +199,16 @@ class Resolver:
             return self.result_of(func)
         if isinstance(node, ast.Await):
             return self.eval(node.value, env, cls)
+        if isinstance(node, ast.IfExp):
+            # ``A2AAgentService() if settings.a2a_enabled else None``: where the name is used as
+            # that instance, it is that instance (used while None, the program fails anyway).
+            # Two different values are not guessed between.
+            if _is_none(node.orelse):
+                return self.eval(node.body, env, cls)
+            if _is_none(node.body):
+                return self.eval(node.orelse, env, cls)
+            body = self.eval(node.body, env, cls)
+            return body if body is not None and body == self.eval(node.orelse, env, cls) else None
         return None
 
     def dotted_value(self, text: str) -> Optional[Val]:
@@ -477,6 +487,10 @@ def scan_module(
     for info in scan.classes.values():
         _class_attr_types(info, resolver)
     return scan
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _context_manager_of(fn: FuncNode, resolver: Resolver) -> Optional[str]:
