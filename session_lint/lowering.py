@@ -209,8 +209,7 @@ class FunctionLowerer:
 
     def _local_import(self, stmt) -> None:
         for local, qual in import_bindings(stmt, self.m.scan.name, False).items():
-            factories = self.m.settings.session_factories
-            if local in factories or qual.rsplit(".", 1)[-1] in factories:
+            if self.m.resolver.configured_factory(local, qual):
                 self.env[local] = Val("factory", qual)
             else:
                 self.env[local] = Val("ref", qual)
@@ -736,7 +735,7 @@ class FunctionLowerer:
             return None
         val = self.m.resolver.eval(func, self.env, self.cls)
         if isinstance(func, ast.Attribute) and func.attr in self.m.settings.session_factories and (
-                val is None or val.kind == "ref"):
+                val is None or (val.kind == "ref" and canonical(val.qual) not in CLASSES)):
             # ``db.session_context()`` on an object of unknown type: a configured factory name
             # is one on whatever holds it.
             return _label(func), "async" in func.attr.lower(), None, expire_on_commit(node, default=None)

@@ -172,7 +172,7 @@ class Resolver:
             return self.scan.globals[name]
         if name in self.scan.imports:
             qual = self.scan.imports[name]
-            if name in self.settings.session_factories or qual.rsplit(".", 1)[-1] in self.settings.session_factories:
+            if self.configured_factory(name, qual):
                 return Val("factory", qual)
             if self.external is not None:
                 # ``from app.clients import http`` where app/clients.py has ``http = AsyncClient()``
@@ -181,10 +181,19 @@ class Resolver:
                     return value
             return Val("ref", qual)
         if name in self.scan.functions or name in self.scan.classes:
-            return Val("ref", self.scan.qual_of_local(name))
+            qual = self.scan.qual_of_local(name)
+            # Named in the settings as a factory: the user's word over what its body shows.
+            return Val("factory" if name in self.settings.session_factories else "ref", qual)
         if name in self.settings.session_factories:
             return Val("factory", name)
         return Val("ref", name)  # a builtin or an unknown global: named as written
+
+    def configured_factory(self, local: str, qual: str) -> bool:
+        """Whether an import of ``qual`` bound to ``local`` is a session factory the settings
+        name (``Session``, say). A network client class (``requests.Session``) never is one,
+        whatever its name."""
+        factories = self.settings.session_factories
+        return (local in factories or qual.rsplit(".", 1)[-1] in factories) and sinks.canonical(qual) not in sinks.CLASSES
 
     def eval(self, node: ast.AST, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[Val]:
         name = name_id(node)
@@ -425,6 +434,7 @@ def scan_module(
     _visit_block(parsed.tree.body, scan, name, is_package, pending_assigns)
     if names_known is not None:
         names_known(scan, resolver)
+    _session_subclasses(scan, resolver)
 
     # Return annotations let ``client = get_client()`` (and ``await self._get_client()``) resolve.
     annotated = list(scan.functions.items())
@@ -487,6 +497,27 @@ def scan_module(
     for info in scan.classes.values():
         _class_attr_types(info, resolver)
     return scan
+
+
+def _session_subclasses(scan: ModuleScan, resolver: Resolver) -> None:
+    """``class Session(sqlmodel.Session)``: a project's own session class is, to the analysis,
+    the session class it extends (``Session(engine)`` makes a session, ``db: Session`` is one),
+    in this module and in those that import it. A subclass of a subclass further down is
+    found by going round again."""
+    pending = dict(scan.classes)
+    while pending:
+        found: Dict[str, Val] = {}
+        for cname, info in pending.items():
+            for base in info.bases:
+                val = resolver.dotted_value(base)
+                if val is not None and val.kind == "ref" and sinks.canonical(val.qual) in SESSION_CLASSES:
+                    found[cname] = Val("ref", sinks.canonical(val.qual))
+                    break
+        if not found:
+            return
+        for cname, val in found.items():
+            scan.globals.setdefault(cname, val)
+            del pending[cname]
 
 
 def _is_none(node: ast.AST) -> bool:

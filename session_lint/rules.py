@@ -215,8 +215,8 @@ async def handler(db: Session = Depends(get_db)):
         summary="an explicitly created session is open across a slow await",
         what="Finds a session the code makes itself (`with fresh_db_session() as db`, `db = SessionLocal()`, "
         "`async with async_session() as s`, a `sessionmaker` result, a `@contextmanager` or "
-        "`@asynccontextmanager` function that makes a session and yields it, also through a module "
-        "(`database.SessionLocal()`)) that has an open transaction at a slow await, in any async function.",
+        "`@asynccontextmanager` function that makes a session and yields it, the project's own subclass of "
+        "`Session`, also through a module (`database.SessionLocal()`)) that has an open transaction at a slow await, in any async function.",
         why="A short-lived session only helps if it is closed before the slow call: one that stays open across it "
         "holds a pooled connection idle in transaction for the whole wait.",
         example="""
