@@ -32,7 +32,7 @@ from session_lint.parsed import (
 )
 from session_lint.orm_models import expire_on_commit
 from session_lint.settings import Settings
-from session_lint.sinks import CLASSES, Kind, SinkTable, canonical, is_non_user
+from session_lint.sinks import CLASSES, Kind, SinkTable, canonical, is_network_client, is_non_user
 
 Env = Dict[str, Optional[Val]]
 
@@ -735,7 +735,7 @@ class FunctionLowerer:
             return None
         val = self.m.resolver.eval(func, self.env, self.cls)
         if isinstance(func, ast.Attribute) and func.attr in self.m.settings.session_factories and (
-                val is None or (val.kind == "ref" and canonical(val.qual) not in CLASSES)):
+                val is None or (val.kind == "ref" and not is_network_client(val.qual))):
             # ``db.session_context()`` on an object of unknown type: a configured factory name
             # is one on whatever holds it.
             return _label(func), "async" in func.attr.lower(), None, expire_on_commit(node, default=None)

@@ -190,10 +190,10 @@ class Resolver:
 
     def configured_factory(self, local: str, qual: str) -> bool:
         """Whether an import of ``qual`` bound to ``local`` is a session factory the settings
-        name (``Session``, say). A network client class (``requests.Session``) never is one,
-        whatever its name."""
+        name (``Session``, ``connect``, say). A network client (``requests.Session``,
+        ``websockets.connect``) never is one, whatever its name."""
         factories = self.settings.session_factories
-        return (local in factories or qual.rsplit(".", 1)[-1] in factories) and sinks.canonical(qual) not in sinks.CLASSES
+        return (local in factories or qual.rsplit(".", 1)[-1] in factories) and not sinks.is_network_client(qual)
 
     def eval(self, node: ast.AST, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[Val]:
         name = name_id(node)

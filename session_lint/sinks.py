@@ -271,3 +271,14 @@ def is_non_user(qualname: Optional[str]) -> bool:
     if not qualname:
         return False
     return any(fnmatchcase(canonical(qualname), p) for p in NON_USERS)
+
+
+_WAITS_ON_A_HOST = frozenset({Kind.AWAIT, Kind.CONTEXT, Kind.ITERATE, Kind.BLOCKING})
+
+
+def is_network_client(qualname: str) -> bool:
+    """Whether ``qualname`` is something the built-in table knows talks to another host: a
+    client class (``requests.Session``) or a call that waits on one (``websockets.connect``).
+    Such a thing is never a database session, whatever a configured name says."""
+    name = canonical(qualname)
+    return name in CLASSES or sink_table().kind([name]) in _WAITS_ON_A_HOST
