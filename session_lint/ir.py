@@ -37,10 +37,12 @@ class Use:
 
 @dataclass(frozen=True)
 class Bind:
-    """``target = source`` where the source is a plain name: an alias."""
+    """``target = source`` where the source is a plain name: an alias. ``also``: the other
+    names it may be instead (``c = conn or fallback``)."""
 
     target: str
     source: str
+    also: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,12 @@ class FunctionLowerer:
             self.expr(value, out)
         self._result_for = None
         source = _name_of(value)
+        also: Tuple[str, ...] = ()
+        if source is None and type(value) in _CHOICES:
+            # ``c = conn or fallback``: an alias of whichever it is.
+            choices = _alternatives(value)
+            if choices:
+                source, also = choices[0], choices[1:]
         coroutine = self.coroutine_nodes(value, None) if not isinstance(value, ast.Await) else []
         val = self.m.resolver.eval(value, self.env, self.cls)
         if (val is None or val.kind != "inst") and annotation is not None:
@@ -302,8 +308,8 @@ class FunctionLowerer:
                 self.has_explicit = True
                 out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1], factory[2], factory[3]))
             elif source is not None:
-                out.append(ir.Bind(name, source))
-                if source in self.orm_names and "." not in name:
+                out.append(ir.Bind(name, source, also))
+                if "." not in name and any(n in self.orm_names for n in (source, *also)):
                     self.orm_names.add(name)
             elif "." not in name and len(targets) == 1:
                 self.load(name, value, out)
@@ -569,6 +575,10 @@ class FunctionLowerer:
             self.expr(arg.value, out)
         if isinstance(func, ast.Attribute):
             receiver = _name_of(func.value)
+            if receiver is None and type(func.value) in _CHOICES:
+                # ``(conn or db).execute()``: whichever of them it is, it is used.
+                for name in _alternatives(func.value):
+                    out.append(ir.Use(name, func.attr, self.m.pos(node)))
             if receiver is not None:
                 out.append(ir.Use(receiver, func.attr, self.m.pos(node)))
                 if receiver in self.orm_names:
@@ -997,14 +1007,32 @@ def _name_args(node: ast.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
     index = 0
     for arg in call_args(node):
         name = _name_of(arg.value)
+        names = (name,) if name is not None else _alternatives(arg.value) if type(arg.value) in _CHOICES else ()
         if arg.keyword is not None:
-            if name is not None:
-                out.append((arg.keyword, name))
+            out.extend((arg.keyword, name) for name in names)
         elif arg.star == "":
-            if name is not None:
-                out.append((index, name))
+            out.extend((index, name) for name in names)
             index += 1
     return tuple(out)
+
+
+# Expressions whose value is one of several others'.
+_CHOICES = (ast.BoolOp, ast.IfExp)
+
+
+def _alternatives(node: ast.AST) -> Tuple[str, ...]:
+    """The names (as :func:`_name_of` gives them) whose value ``node`` may have: ``conn`` and
+    ``db`` for ``conn or db`` and for ``conn if conn is not None else db``."""
+    name = _name_of(node)
+    if name is not None:
+        return (name,)
+    if isinstance(node, ast.BoolOp):
+        parts: Sequence[ast.AST] = node.values
+    elif isinstance(node, ast.IfExp):
+        parts = (node.body, node.orelse)
+    else:
+        return ()
+    return tuple(dict.fromkeys(found for part in parts for found in _alternatives(part)))
 
 
 def _at(node: ir.Node, pos: ir.Pos) -> ir.Node:

@@ -450,9 +450,10 @@ class Engine:
         return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
 
     def n_Bind(self, node: ir.Bind, state: State) -> Outcome:
-        after = state.bound(node.target, state.keys_of(node.source))
+        sources = (node.source, *node.also)
+        after = state.bound(node.target, [key for name in sources for key in state.keys_of(name)])
         if state.objs:
-            after = after.holding(node.target, state.held(node.source))
+            after = after.holding(node.target, [held for name in sources for held in state.held(name)])
         return Outcome(normal=after)
 
     def n_Unbind(self, node: ir.Unbind, state: State) -> Outcome:
