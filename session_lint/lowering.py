@@ -68,6 +68,8 @@ class ModuleLowerer:
                 self._enqueue(f"{self.prefix}{cname}.{mname}", node, info, {}, {}, frozenset())
         while self._queue:
             key, node, cls, env, defs, outer_locals = self._queue.popleft()
+            if _stands_for_overrides(node, cls):
+                continue
             lowerer = FunctionLowerer(self, key, node, cls, env, defs, outer_locals)
             self.out.functions[key] = lowerer.lower()
         return self.out
@@ -89,6 +91,26 @@ class ModuleLowerer:
                 if found:
                     return found
         return None
+
+
+def _stands_for_overrides(node: FuncNode, cls: Optional[ClassInfo]) -> bool:
+    """Whether ``node`` is an abstract method: ``@abstractmethod``, a body that only raises
+    ``NotImplementedError``, or a method of a ``Protocol``. A call to one runs an override this
+    body says nothing about, so it is left unlowered: an unknown callee, which uses the session
+    it is handed, and whose awaiting ``--explain-unresolved`` lists."""
+    if cls is None:
+        return False
+    if any(base.rsplit(".", 1)[-1] == "Protocol" for base in cls.bases):
+        return True
+    if any((dotted(d) or "").rsplit(".", 1)[-1] == "abstractmethod" for d in node.decorator_list):
+        return True
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return name_id(raised) == "NotImplementedError"
 
 
 @dataclass
