@@ -103,7 +103,11 @@ class Summaries:
             for name in exit_open
             if name in run.ended and not exit_open[name]
         }
-        effect = CalleeEffect(holds, exit_open, ended, tuple(sorted(run.awaited_params.items())), _handed_back(fn, run))
+        unresolved = tuple(dict.fromkeys(
+            label for pos, label in sorted(run.unresolved.items(), key=lambda item: (item[0].line, item[0].col))
+            if run.unresolved_open[pos] & names))  # not while only the callee's own sessions were open
+        effect = CalleeEffect(holds, exit_open, ended, tuple(sorted(run.awaited_params.items())), _handed_back(fn, run),
+                              unresolved)
         self.memo[ident] = effect
         self._fresh.append(ident)
         return effect

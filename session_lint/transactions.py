@@ -150,6 +150,9 @@ class CalleeEffect:
     awaits: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     # Parameters the callee yields as they are (a context manager over a session it was given).
     hands_back: frozenset = frozenset()
+    # Awaited calls it could not follow while a session of its caller was open, as chains from
+    # the callee (``_post -> somelib.fetch``), in source order.
+    unresolved: Tuple[str, ...] = ()
 
 
 class OrmOracle(Protocol):
@@ -210,8 +213,11 @@ class Run:
     yields: Dict[ir.Pos, Tuple[Optional[str], State]] = field(default_factory=dict)
     # Explicit sessions met, key -> the factory expression that made it.
     explicit: Dict[str, str] = field(default_factory=dict)
-    # Awaited calls the engine could not follow while a session was open (for --explain-unresolved).
+    # Awaited calls the engine could not follow while a session was open (for --explain-unresolved),
+    # also through the project functions it followed (``helper -> somelib.fetch``), and the
+    # session keys open at each.
     unresolved: Dict[ir.Pos, str] = field(default_factory=dict)
+    unresolved_open: Dict[ir.Pos, FrozenSet[str]] = field(default_factory=dict)
     # SL201: reads of ORM objects after their session ended -> (message, session name).
     detached: Dict[ir.Pos, Tuple[str, str]] = field(default_factory=dict)
     # Session key -> the ways this function ended its transaction somewhere ("commit", "rollback").
@@ -612,6 +618,11 @@ class Engine:
             self.hold(key, node.pos, (node.qualname,), node.blocking, state)
         return self.event(state, state)
 
+    def _unresolved(self, pos: ir.Pos, label: str, keys: Iterable[str]) -> None:
+        if pos not in self.run.unresolved:
+            self.run.unresolved[pos] = label
+            self.run.unresolved_open[pos] = frozenset(keys)
+
     def hold(self, key: str, pos: ir.Pos, chain: Tuple[str, ...], blocking: bool, state: State) -> None:
         site = state.sites(key)[0]
         ident = (key, pos, chain)
@@ -691,8 +702,11 @@ class Engine:
             # method (awaiting the database is not a call to another host).
             if node.awaited and state.open_keys() and not node.quiet and not (
                     node.receiver and state.keys_of(node.receiver)):
-                self.run.unresolved[node.pos] = label
+                self._unresolved(node.pos, label, state.open_keys())
             return self.event(state, after)
+        if effect.unresolved:
+            # The callee awaited something it could not follow while one of ours was open.
+            self._unresolved(node.pos, f"{label} -> {effect.unresolved[0]}", [*state.open_keys(), *passed])
         # Holds first: they happen while the callee runs, before its effect on exit.
         for cname, (chain, blocking) in effect.holds.items():
             full = via + (label,) + chain

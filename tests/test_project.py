@@ -140,6 +140,34 @@ def test_explain_unresolved_leaves_out_what_is_known_not_to_wait_on_another_host
     assert result.stderr.splitlines()[1:] == ["j.py:22:9: sdk.fetch"]
 
 
+def test_explain_unresolved_follows_chains_into_the_functions_it_followed(tmp_path: Path, monkeypatch):
+    # Found on lnbits: a handler's session was open while a callee awaited a dynamic call, and
+    # the list said nothing, as only the handler's own awaits were listed.
+    (tmp_path / "k.py").write_text(
+        "from sqlalchemy.orm import sessionmaker\n"
+        "from thirdparty import sdk\n"
+        "SessionLocal = sessionmaker()\n\n"
+        "async def helper(x):\n"
+        "    return await sdk.remote(x)\n\n"
+        "async def releases_first(db):\n"
+        "    db.commit()\n"
+        "    await sdk.after()\n\n"
+        "async def job():\n"
+        "    async with SessionLocal() as s:\n"
+        "        s.execute('select 1')\n"
+        "        await helper(1)\n"
+        "        await releases_first(s)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    try:
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(main, ["check", "--no-cache", "--explain-unresolved", "k.py"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[1:] == ["k.py:15:9: helper -> sdk.remote"]
+
+
 def test_interface_digest_ignores_bodies_and_sees_signatures():
     from session_lint.analysis import parse
     from session_lint.module_scan import interface_digest
