@@ -666,12 +666,12 @@ class FunctionLowerer:
         if is_non_user(qual):
             return
         if args or awaited:
-            receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+            receiver = _receiver(node.func)
             out.append(ir.Call(None, _label(node.func), args, awaited, pos or self.m.pos(node), receiver=receiver,
                                quiet=self._quiet(qual, node)))
 
     def call_event(self, node: ast.Call, callee: _Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
-        receiver = _name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        receiver = _receiver(node.func)
         result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
         qual = canonical(callee.key) if callee.key else None
         args = _name_args(node)
@@ -1021,7 +1021,24 @@ def _label(node: ast.AST) -> str:
         return f"{_label(node.func)}()"
     if isinstance(node, ast.Subscript):
         return f"{_label(node.value)}[]"
+    if isinstance(node, ast.BoolOp):
+        joiner = " or " if isinstance(node.op, ast.Or) else " and "
+        return f"({joiner.join(_label(value) for value in node.values)})"
+    if isinstance(node, ast.IfExp):
+        return f"({_label(node.body)} if ... else {_label(node.orelse)})"
     return "<expression>"
+
+
+def _receiver(func: ast.expr) -> Optional[str]:
+    """The name a method is called on (``db`` of ``db.execute``); for ``(conn or db).execute``,
+    the first of the names it may be (all are used, see ``call_parts``)."""
+    if not isinstance(func, ast.Attribute):
+        return None
+    name = _name_of(func.value)
+    if name is None and type(func.value) in _CHOICES:
+        choices = _alternatives(func.value)
+        return choices[0] if choices else None
+    return name
 
 
 def _name_args(node: ast.Call) -> Tuple[Tuple[Union[int, str], str], ...]:

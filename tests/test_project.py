@@ -152,11 +152,14 @@ def test_explain_unresolved_follows_chains_into_the_functions_it_followed(tmp_pa
         "async def releases_first(db):\n"
         "    db.commit()\n"
         "    await sdk.after()\n\n"
+        "async def own_method(conn=None):\n"
+        "    return await (conn or sdk.default).execute('select 2')\n\n"
         "async def job():\n"
         "    async with SessionLocal() as s:\n"
         "        s.execute('select 1')\n"
         "        await helper(1)\n"
         "        await releases_first(s)\n"
+        "        await own_method(s)\n"
     )
     monkeypatch.chdir(tmp_path)
     try:
@@ -165,7 +168,7 @@ def test_explain_unresolved_follows_chains_into_the_functions_it_followed(tmp_pa
         runner = CliRunner()
     result = runner.invoke(main, ["check", "--no-cache", "--explain-unresolved", "k.py"])
     assert result.exit_code == 0
-    assert result.stderr.splitlines()[1:] == ["k.py:15:9: helper -> sdk.remote"]
+    assert result.stderr.splitlines()[1:] == ["k.py:18:9: helper -> sdk.remote"]
 
 
 def test_interface_digest_ignores_bodies_and_sees_signatures():
