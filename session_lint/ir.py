@@ -141,6 +141,8 @@ class Load:
     # A project function returned the objects (``get_tool(db, id) -> Tool``): the names it was
     # handed that may be the session they came through (``self.*``: any session stored on self).
     via: Tuple[str, ...] = ()
+    # ``db.add(team)``: a new object the session will insert, not one it loaded.
+    added: bool = False
 
 
 @dataclass(frozen=True)

@@ -607,7 +607,9 @@ class FunctionLowerer:
                     # ``tool.describe()``: the method reads what its body reads from self.
                     out.append(ir.Touch(receiver, (func.attr,), self.m.pos(func)))
                 target = args[0].value if args else None
-                if isinstance(target, ast.Name) and target.id in self.orm_names:
+                if func.attr == "add" and isinstance(target, ast.Name):
+                    self.added(target.id, receiver, out, self.m.pos(node))
+                elif isinstance(target, ast.Name) and target.id in self.orm_names:
                     if func.attr == "refresh":
                         out.append(ir.Refresh(target.id, receiver))
                     elif func.attr in ("expunge", "delete"):
@@ -813,6 +815,16 @@ class FunctionLowerer:
             # ``item = db.get(Item, id)``: an instance of the class, so ``item.delete_async(db)``
             # is that model's method, followed like any other.
             self.env[name] = Val("inst", val.qual)
+
+    def added(self, name: str, session: str, out: List[ir.Node], pos: ir.Pos) -> None:
+        """``db.add(team)`` where ``team`` is an instance of a known class: the session holds it
+        from now on (the engine keeps it only if ``session`` is one, and reports only for a
+        mapped class)."""
+        val = self.env.get(name)
+        if val is None or val.kind != "inst":
+            return
+        out.append(ir.Load(name, session, val.qual, (), pos, added=True))
+        self.orm_names.add(name)
 
     def returned_objects(self, name: str, value: ast.expr, out: List[ir.Node]) -> None:
         """``tool = await service.get_tool(db, tool_id)`` where the callee is annotated to return

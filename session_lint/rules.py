@@ -383,7 +383,8 @@ RULES = RULES + (
         name="orm-object-after-session",
         summary="an ORM object is read after its short-lived session ended, where that read needs the session",
         what="Follows ORM objects loaded through a session (`db.get(Tool, id)`, `db.query(Tool)...first()`, "
-        "`db.execute(select(Tool)).scalars()`, loops over the results) past the end of that session: the end of "
+        "`db.execute(select(Tool)).scalars()`, loops over the results) or added to it (`db.add(tool)`: a commit "
+        "expires it, a rollback leaves it as it was) past the end of that session: the end of "
         "`with fresh_db_session() as db:`, `db.close()`, a rollback (which always expires them), a commit that "
         "expires them (`expire_on_commit`, SQLAlchemy's default, read from the project's `sessionmaker`), or an "
         "exception leaving a factory that rolls back. It reports a read that needs the session again: a relationship "

@@ -53,6 +53,9 @@ class Held:
     warm: FrozenSet[str] = frozenset()
     ended: Optional[Tuple[int, str]] = None
     expired: Optional[Tuple[int, str]] = None
+    # Added to the session (``db.add(team)``) and not committed since: a rollback or close leaves
+    # it as it was (transient again, its attributes kept), only a commit expires it.
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,12 @@ class State:
         kept = frozenset(x for x in self.objs if x[0] != name)
         return State(self.open, self.alias, kept | {(name, h) for h in held})
 
+    def dropped(self, key: str, which) -> "State":
+        """Without the objects of session ``key`` that ``which`` picks."""
+        if not any(h.key == key and which(h) for _, h in self.objs):
+            return self
+        return State(self.open, self.alias, frozenset((n, h) for n, h in self.objs if not (h.key == key and which(h))))
+
     def changed(self, key: str, change) -> "State":
         """Every object loaded through session ``key`` passed through ``change``."""
         if not any(h.key == key for _, h in self.objs):
@@ -104,8 +113,23 @@ class State:
         return State(self.open, self.alias, frozenset((n, change(h) if h.key == key else h) for n, h in self.objs))
 
 
+def _committed(state: State, key: str, expired: Optional[Tuple[int, str]]) -> State:
+    """The objects of session ``key`` after a commit: inserted ones are its own now; all are
+    expired where the session expires on commit (``expired`` says where; None where it does not)."""
+    if expired is None:
+        return state.changed(key, lambda h: replace(h, pending=False) if h.pending else h)
+    return state.changed(key, lambda h: h if h.ended else replace(h, expired=expired, pending=False))
+
+
+def _rolled_back(state: State, key: str, at: Tuple[int, str]) -> State:
+    """The objects of session ``key`` after a rollback: one only added is transient again, with
+    its attributes; every other is expired."""
+    return state.dropped(key, lambda h: h.pending).changed(key, lambda h: h if h.ended else replace(h, expired=at))
+
+
 def _held_order(held: Held) -> tuple:
-    return (held.key, held.model, held.ended or (0, ""), held.expired or (0, ""), sorted(held.eager), sorted(held.warm))
+    return (held.key, held.model, held.ended or (0, ""), held.expired or (0, ""), sorted(held.eager), sorted(held.warm),
+            held.pending)
 
 
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
@@ -440,20 +464,27 @@ class Engine:
         session's factory says ``expire_on_commit`` (SQLAlchemy's default)."""
         at = (node.pos.line, {"commit": "committed", "rollback": "rolled back"}.get(node.method, "closed"))
         if node.method in ("close", "expunge_all", "invalidate"):
+            # An object only added is not the session's any more: transient, as it was.
+            state = state.dropped(key, lambda h: h.pending)
             return state.changed(key, lambda h: replace(h, ended=h.ended or at))
         expire = self.configs.get(key, _UNKNOWN_FACTORY)[0]
-        if node.method == "rollback" or node.method == "expire_all" or (node.method == "commit" and expire):
-            return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
+        if node.method == "commit":
+            return _committed(state, key, at if expire else None)
+        if node.method == "rollback":
+            return _rolled_back(state, key, at)
+        if node.method == "expire_all":
+            return state.changed(key, lambda h: h if h.ended or h.pending else replace(h, expired=at))
         return state
 
     def _ended_in_callee(self, key: str, how: str, label: str, pos: ir.Pos, state: State) -> State:
         """A callee committed or rolled back the session ``key`` it was handed: what the caller
         loaded through it is expired as by its own ``commit()``/``rollback()``."""
-        if how == "committed" and not self.configs.get(key, _UNKNOWN_FACTORY)[0]:
-            return state
+        expire = self.configs.get(key, _UNKNOWN_FACTORY)[0]
+        if how == "committed" and not expire:
+            return _committed(state, key, None)
         self.run.ended.setdefault(key, set()).add("rollback" if how == "rolled back" else "commit")
         at = (pos.line, f"{how} in {label}")
-        return state.changed(key, lambda h: h if h.ended else replace(h, expired=at))
+        return _rolled_back(state, key, at) if how == "rolled back" else _committed(state, key, at)
 
     def n_Bind(self, node: ir.Bind, state: State) -> Outcome:
         sources = (node.source, *node.also)
@@ -508,6 +539,13 @@ class Engine:
             else:
                 keys.extend(state.keys_of(name))
         keys = sorted(set(keys))
+        if node.added:
+            # Adding an object the session loaded (or was given) changes nothing.
+            keys = [key for key in keys if not any(h.key == key for h in state.held(node.target))]
+            if not keys:
+                return Outcome(normal=state)
+            held = [*state.held(node.target), *(Held(key, node.model, pending=True) for key in keys)]
+            return Outcome(normal=state.holding(node.target, held))
         held = [Held(key, node.model, frozenset(node.eager)) for key in keys]
         return Outcome(normal=state.holding(node.target, held))
 
@@ -527,20 +565,36 @@ class Engine:
 
     def n_Touch(self, node: ir.Touch, state: State) -> Outcome:
         after: List[Held] = []
+        opened = state
         for h in state.held(node.name):
             if h.ended is None and h.expired is None:
+                if not state.is_open(h.key):
+                    # After a commit that did not expire it: a lazy load still queries.
+                    opened = self._loads_through(h, node, opened, self._orm_problem(h, node.attrs))
                 paths = {".".join(node.attrs[: i + 1]) for i in range(len(node.attrs))}
                 after.append(replace(h, warm=h.warm | paths))
                 continue
             problem = self._orm_problem(h, node.attrs)
             if problem is not None and node.pos not in self.run.detached:
                 self.run.detached[node.pos] = self._detached_message(node, h, problem)
+            if h.ended is None:
+                opened = self._loads_through(h, node, opened, problem)
             # Still in its session, an expired object is loaded again by a read of what it maps
             # (a method that reads nothing mapped leaves it expired).
             after.append(replace(h, expired=None) if h.ended is None and problem is not None else h)
         if not after:
             return Outcome(normal=state)
-        return Outcome(normal=state.holding(node.name, after))
+        return Outcome(normal=opened.holding(node.name, after))
+
+    def _loads_through(self, held: Held, node: ir.Touch, state: State,
+                       problem: Optional[Tuple[str, int, str]]) -> State:
+        """A read that loads (a reload, a lazy load) queries through the object's session, which
+        begins a new transaction there (SPEC: open after lazy attribute access)."""
+        if problem is None:
+            return state
+        kind, depth, _via = problem
+        read = ".".join((node.name,) + node.attrs[:depth])
+        return state.opened(held.key, Site(node.pos.line, node.pos.col, f"{read} {_LOADS[kind]}"))
 
     def _orm_problem(self, held: Held, attrs: Tuple[str, ...], follow_properties: bool = True
                      ) -> Optional[Tuple[str, int, str]]:
@@ -593,12 +647,7 @@ class Engine:
         if via:
             subject += f" ({via})"
         name = held.key.split("@", 1)[0]
-        what = {
-            "lazy": "lazy-loads",
-            "dynamic": "queries (a dynamic relationship)",
-            "deferred": "loads a deferred column",
-            "expired": "reloads an expired object",
-        }[kind]
+        what = _LOADS[kind]
         if held.ended is not None:
             line, how = held.ended
             text = f"{subject} {what} after session '{name}' {how} at line {line}: DetachedInstanceError"
@@ -748,6 +797,15 @@ class Engine:
             else:
                 after = after.released(key)
         return self.event(state, after)
+
+
+# What a read that loads does, by kind of load.
+_LOADS = {
+    "lazy": "lazy-loads",
+    "dynamic": "queries (a dynamic relationship)",
+    "deferred": "loads a deferred column",
+    "expired": "reloads an expired object",
+}
 
 
 # Node type -> the Engine method that interprets it (a lookup by name per node costs more than
