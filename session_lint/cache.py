@@ -20,7 +20,7 @@ from session_lint.module_index import ModuleIndex
 from session_lint.writes import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 18
+FORMAT = 19
 
 
 def digest(data: bytes) -> str:

@@ -1113,7 +1113,7 @@ _NOT_OBJECTS = frozenset({"count", "delete", "update", "exists", "subquery", "ct
 # Session methods that load objects of the class given as first argument.
 _LOAD_BY_CLASS = frozenset({"get", "get_one", "query"})
 # Session methods that run a statement and give objects (``scalars``) or a result to take them from.
-_LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute"})
+_LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute", "exec"})  # exec: SQLModel's
 # What takes the objects out of a result that holds them (``result.scalar_one_or_none()``).
 _RESULT_ACCESSORS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none", "first", "one",
                                "one_or_none", "all", "unique", "fetchall", "fetchone"})

@@ -26,7 +26,7 @@ SILENT_LAZY = frozenset({"raise", "raise_on_sql", "noload"})
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column", "column_property", "composite", "synonym"})
 _DEFERRED_CALLS = frozenset({"deferred"})
-_RELATIONSHIP_CALLS = frozenset({"relationship", "relation"})
+_RELATIONSHIP_CALLS = frozenset({"relationship", "relation", "Relationship"})  # the last: SQLModel's
 _SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
 # contextlib's decorators, by name: what turns a generator that yields a session into a factory.
 CONTEXT_MANAGER_DECORATORS = frozenset({"contextmanager", "asynccontextmanager"})
@@ -135,7 +135,10 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
     methods: Dict[str, Tuple[str, ...]] = {}
     relationships: Dict[str, Relationship] = {}
     backrefs = []
-    declares_table = False
+    # SQLModel: ``class Team(SQLModel, table=True)`` maps every annotated field, and the fields of
+    # a plain ``SQLModel`` base become the columns of the table classes built on it.
+    declares_table = any(kw.arg == "table" and _constant(kw.value) is True for kw in node.keywords)
+    fields_are_columns = declares_table or any(_last(base) == "SQLModel" for base in node.bases)
     functions = []
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -154,9 +157,11 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
         mapped_type = _mapped_type(annotation)
         call = value if isinstance(value, ast.Call) else None
         what = _last(call.func) if call is not None else None
+        if fields_are_columns and mapped_type is None and annotation is not None:
+            mapped_type = annotation  # SQLModel's annotations are the plain types
         if what in _RELATIONSHIP_CALLS:
             target, collection = _relationship_target(call, mapped_type)
-            relationships[name] = Relationship(target, _lazy(_keyword(call, "lazy")), collection)
+            relationships[name] = Relationship(target, _lazy(_relationship_lazy(call)), collection)
             backref = _keyword(call, "backref")
             if target is not None and backref is not None:
                 ref_name, ref_lazy = _backref(backref)
@@ -174,6 +179,9 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
             if _relationship_annotation(mapped_type):
                 continue
             columns.add(name)
+        elif fields_are_columns and annotation is not None and _last(annotation) != "ClassVar" and not (
+                isinstance(annotation, ast.Subscript) and _last(annotation.value) == "ClassVar"):
+            columns.add(name)  # ``name: str = Field(index=True)``
     if not (columns or relationships or declares_table):
         return None, []
     # Only a mapped class's methods are followed, and most classes are not mapped: their
@@ -280,6 +288,18 @@ def _relationship_target(call: ast.Call, mapped_type: Optional[ast.expr]) -> Tup
     # Without an annotation or uselist= SQLAlchemy decides from the foreign keys; we cannot, and
     # the scalar guess lets attribute chains be followed where it is right.
     return target, collection
+
+
+def _relationship_lazy(call: ast.Call) -> Optional[ast.expr]:
+    """The ``lazy=`` a relationship is given: its own keyword, or for SQLModel's ``Relationship``
+    the ``"lazy"`` entry of ``sa_relationship_kwargs={...}``."""
+    found = _keyword(call, "lazy")
+    extra = _keyword(call, "sa_relationship_kwargs")
+    if found is None and isinstance(extra, ast.Dict):
+        for key, value in zip(extra.keys, extra.values):
+            if isinstance(key, ast.Constant) and key.value == "lazy":
+                return value
+    return found
 
 
 def _lazy(node: Optional[ast.expr]) -> str:

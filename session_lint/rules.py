@@ -391,7 +391,7 @@ RULES = RULES + (
         "not loaded yet (a lazy one that neither the query's `selectinload`/`joinedload` nor an earlier read inside "
         "the block loaded), a `dynamic` relationship, a deferred column, or any attribute of an expired object; "
         "properties and model methods count as reading what their body reads from `self`. Columns that were loaded "
-        "are not reported. The models, their relationships' "
+        "are not reported. The models (SQLAlchemy's, and SQLModel's `table=True` classes), their relationships' "
         "`lazy=` options and the session factories are read from the project's source.",
         why="Outside its session, such a read raises `DetachedInstanceError`; inside a still-open session after an "
         "expiring commit it silently starts a new transaction. Moving to short-lived sessions (the fix for SL101) "
