@@ -456,6 +456,10 @@ class Engine:
                 after = after.released(key)
             elif node.method not in NON_OPENING_METHODS:
                 after = after.opened(key, Site(node.pos.line, node.pos.col, f"{node.name}.{node.method}"))
+        if node.method == "commit" and after is not state:
+            # A commit that raises has not committed (the flush failed, or the COMMIT itself):
+            # its handler sees the transaction, and the objects, as they were before it.
+            return Outcome(normal=after, exc=state)
         return self.event(state, after)
 
     def _objects_after(self, node: ir.Use, key: str, state: State) -> State:
