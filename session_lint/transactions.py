@@ -465,7 +465,8 @@ class Engine:
     def _objects_after(self, node: ir.Use, key: str, state: State) -> State:
         """What ``close()``, ``commit()`` or ``rollback()`` does to the objects loaded through
         ``key``: closing detaches them; a rollback always expires them, a commit when the
-        session's factory says ``expire_on_commit`` (SQLAlchemy's default)."""
+        session's factory says ``expire_on_commit`` (SQLAlchemy's default). An object only added
+        (not committed yet) is left as it was by a close or a rollback."""
         at = (node.pos.line, {"commit": "committed", "rollback": "rolled back"}.get(node.method, "closed"))
         if node.method in ("close", "expunge_all", "invalidate"):
             # An object only added is not the session's any more: transient, as it was.
