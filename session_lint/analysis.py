@@ -14,7 +14,7 @@ from session_lint.findings import Finding, fingerprint, suppressed
 from session_lint.handlers import annotate
 from session_lint.lowering import ModuleLowerer
 from session_lint.module_index import ModuleIndex, index_of
-from session_lint.module_scan import Resolver, interface_digest, scan_module
+from session_lint.module_scan import Resolver, infer_return_types, interface_digest, scan_module
 from session_lint.modules import module_name
 from session_lint.parsed import ParsedModule, child_nodes, encoding_of
 from session_lint.project import Project
@@ -103,7 +103,10 @@ def prepare(data: Union[bytes, str], path: Path, settings: Settings, project: Pr
     # its whole top level once the scan is done: a module that imports this one back while this
     # one's bodies are being lowered sees them, whatever order the files are checked in.
     scan = scan_module(parsed, name, is_package, settings, project, names_known=known)
-    known(scan, Resolver(scan, settings, project))
+    resolver = Resolver(scan, settings, project)
+    known(scan, resolver)
+    infer_return_types(scan, resolver)
+    known(scan, resolver)  # with the return types just inferred
     table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
     lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()

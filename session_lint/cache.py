@@ -20,7 +20,7 @@ from session_lint.module_index import ModuleIndex
 from session_lint.writes import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 19
+FORMAT = 20
 
 
 def digest(data: bytes) -> str:

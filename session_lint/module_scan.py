@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Protocol, Tuple, Union
+from typing import Callable, Dict, List, Optional, Protocol, Set, Tuple, Union
 
 import ast
 
@@ -19,6 +19,7 @@ from session_lint.parsed import (
     name_id,
     positional_params,
     preorder,
+    statement_blocks,
     statements,
     string_value,
 )
@@ -499,6 +500,55 @@ def scan_module(
     return scan
 
 
+def infer_return_types(scan: ModuleScan, resolver: Resolver) -> None:
+    """Unannotated functions whose every return gives one instance type (or None) return that:
+    ``def _get_auth_cache(self): try: return get_auth_cache() except ImportError: return None``.
+    Run once the module's whole top level is known to others: evaluating a return may read a
+    module that imports this one back."""
+    functions = list(scan.functions.items())
+    for cname, info in scan.classes.items():
+        functions.extend((f"{cname}.{m}", node) for m, node in info.methods.items())
+    for fname, fnode in functions:
+        if fnode.returns is None and fname not in scan.return_types:
+            cls = scan.classes.get(fname.split(".", 1)[0]) if "." in fname else None
+            returned = _returned_type(fnode, resolver, cls)
+            if returned is not None:
+                scan.return_types[fname] = returned
+
+
+def _returned_type(fn: FuncNode, resolver: Resolver, cls: Optional[ClassInfo]) -> Optional[str]:
+    """The one instance type every ``return`` of ``fn`` gives (``return None`` aside), when each
+    can be told from module-level names alone; None otherwise, and for a generator."""
+    found: Set[str] = set()
+    for value in _returned_values(fn) or ():
+        val = resolver.eval(value, {}, cls)
+        if val is None or val.kind != "inst":
+            return None
+        found.add(val.qual)
+        if len(found) > 1:
+            return None
+    return found.pop() if found else None
+
+
+def _returned_values(fn: FuncNode) -> Optional[List[ast.expr]]:
+    """What the ``return`` statements of ``fn`` itself give (``return None`` aside), in source
+    order; None for a generator, whose call gives a generator whatever it returns."""
+    values: List[ast.expr] = []
+    stack: List[ast.stmt] = list(reversed(fn.body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue  # their returns are their own
+        value = getattr(stmt, "value", None)
+        if isinstance(value, (ast.Yield, ast.YieldFrom)):
+            return None
+        if isinstance(stmt, ast.Return) and value is not None and not _is_none(value):
+            values.append(value)
+        for block in reversed(statement_blocks(stmt)):
+            stack.extend(reversed(block))
+    return values
+
+
 def _session_subclasses(scan: ModuleScan, resolver: Resolver) -> None:
     """``class Session(sqlmodel.Session)``: a project's own session class is, to the analysis,
     the session class it extends (``Session(engine)`` makes a session, ``db: Session`` is one),
@@ -680,6 +730,23 @@ def interface_digest(parsed: ParsedModule) -> str:
     def cut_body(fn: FuncNode) -> None:
         first = fn.body[0]
         cuts.append((parsed.offset(first.lineno, first.col_offset), parsed.offset(fn.end_lineno, fn.end_col_offset)))
+        if fn.returns is None:
+            # What it returns may be its type (see ``infer_return_types``): what in its returns
+            # can name one is kept (``get_cache`` of ``return get_cache(key)``).
+            kept.append(b"return " + b",".join(_type_text(value) for value in _returned_values(fn) or ()))
+
+    def _type_text(value: ast.expr) -> bytes:
+        if isinstance(value, ast.Await):
+            return _type_text(value.value)
+        if isinstance(value, ast.Call):
+            return _type_text(value.func) + b"()"  # its arguments do not decide its type
+        if isinstance(value, ast.IfExp):
+            return _type_text(value.body) + b"|" + _type_text(value.orelse)
+        if _is_none(value):
+            return b"None"
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            return parsed.segment(value)
+        return b"?"  # cannot give an instance, whatever it says
 
     for stmt in parsed.tree.body:
         # A module ``__getattr__``'s body and a context manager's (a session factory, if it

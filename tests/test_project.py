@@ -186,12 +186,18 @@ def test_interface_digest_ignores_bodies_and_sees_signatures():
         "        return await self.http.get(url)\n"
         "def helper(x):\n"
         "    return x + 1\n"
+        "def client(url):\n"
+        "    return make_client(url) if url else None\n"
     )
     digest = interface_digest(parse(base))
-    body_edit = base.replace("return x + 1", "return x + 2").replace("await self.http.get(url)", "await self.http.post(url)")
+    body_edit = (base.replace("return x + 1", "return x + 2").replace("await self.http.get(url)", "await self.http.post(url)")
+                 .replace("make_client(url)", "make_client(url, timeout=3)"))
     assert interface_digest(parse(body_edit)) == digest
     for changed in (
         base.replace("def helper(x):", "def helper(x, y=0):"),
+        # An unannotated function's return type is what its returns give.
+        base.replace("make_client(url) if", "make_other(url) if"),
+        base.replace("else None", "else 0"),
         base.replace("-> dict:", "-> list:"),
         base.replace("self.db = db", "self.session = db"),
         base.replace("timeout: int = 3", "timeout: int = 4"),
