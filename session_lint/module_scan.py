@@ -521,6 +521,9 @@ def _returned_type(fn: FuncNode, resolver: Resolver, cls: Optional[ClassInfo]) -
     can be told from module-level names alone; None otherwise, and for a generator."""
     found: Set[str] = set()
     for value in _returned_values(fn) or ():
+        if cls is not None and isinstance(value, ast.Call) and name_id(value.func) == "cls":
+            found.add(cls.qual)  # ``return cls(...)`` in a classmethod
+            continue
         val = resolver.eval(value, {}, cls)
         if val is None or val.kind != "inst":
             return None
