@@ -736,20 +736,7 @@ def interface_digest(parsed: ParsedModule) -> str:
         if fn.returns is None:
             # What it returns may be its type (see ``infer_return_types``): what in its returns
             # can name one is kept (``get_cache`` of ``return get_cache(key)``).
-            kept.append(b"return " + b",".join(_type_text(value) for value in _returned_values(fn) or ()))
-
-    def _type_text(value: ast.expr) -> bytes:
-        if isinstance(value, ast.Await):
-            return _type_text(value.value)
-        if isinstance(value, ast.Call):
-            return _type_text(value.func) + b"()"  # its arguments do not decide its type
-        if isinstance(value, ast.IfExp):
-            return _type_text(value.body) + b"|" + _type_text(value.orelse)
-        if _is_none(value):
-            return b"None"
-        if isinstance(value, (ast.Name, ast.Attribute)):
-            return parsed.segment(value)
-        return b"?"  # cannot give an instance, whatever it says
+            kept.append(b"return " + b",".join(_type_text(value, parsed) for value in _returned_values(fn) or ()))
 
     for stmt in parsed.tree.body:
         # A module ``__getattr__``'s body and a context manager's (a session factory, if it
@@ -771,6 +758,23 @@ def interface_digest(parsed: ParsedModule) -> str:
         at = end
     parts.append(parsed.span(at, None))
     return hashlib.sha256(b"\0".join(parts + kept)).hexdigest()
+
+
+def _type_text(value: ast.expr, parsed: ParsedModule) -> bytes:
+    """What in a returned expression can decide its type, as text (a module-level function: a
+    recursive closure would be a reference cycle holding the whole parsed module, and the run
+    keeps the cycle collector off)."""
+    if isinstance(value, ast.Await):
+        return _type_text(value.value, parsed)
+    if isinstance(value, ast.Call):
+        return _type_text(value.func, parsed) + b"()"  # its arguments do not decide its type
+    if isinstance(value, ast.IfExp):
+        return _type_text(value.body, parsed) + b"|" + _type_text(value.orelse, parsed)
+    if _is_none(value):
+        return b"None"
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return parsed.segment(value)
+    return b"?"  # cannot give an instance, whatever it says
 
 
 def _decorated_as_context_manager(fn: FuncNode) -> bool:
