@@ -147,10 +147,12 @@ def main() -> int:
 
         flake, flake_mem, flake_out = best_of(
             repeat, lambda: flake_run([sys.executable, "-m", "flake8", "--select", "SL", target]))
-        # flake8 runs every plugin whatever --select says; with session-lint's turned into a no-op,
-        # what is left is flake8's own cost (reading, tokenizing, parsing, its built-in checks).
+        # flake8 runs every plugin whatever --select says; with session-lint's turned into a no-op
+        # (its per-file run, and the index it builds before flake8 forks), what is left is
+        # flake8's own cost (reading, tokenizing, parsing, its built-in checks).
         no_op = ("import sys; from session_lint import flake8_plugin; "
                  "flake8_plugin.SessionLintChecker.run = lambda self: iter(()); "
+                 "flake8_plugin.index_ahead = lambda *args: None; "
                  "from flake8.main.cli import main; main(sys.argv[1:])")
         flake_alone, flake_alone_mem, _ = best_of(
             repeat, lambda: flake_run([sys.executable, "-c", no_op, "--select", "SL", target]))
