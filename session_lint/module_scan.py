@@ -556,12 +556,19 @@ def _session_subclasses(scan: ModuleScan, resolver: Resolver) -> None:
     """``class Session(sqlmodel.Session)``: a project's own session class is, to the analysis,
     the session class it extends (``Session(engine)`` makes a session, ``db: Session`` is one),
     in this module and in those that import it. A subclass of a subclass further down is
-    found by going round again."""
+    found by going round again.
+
+    Only bases named ``...Session`` are looked up. Looking up any other base would index the
+    module it comes from (most often the project's models) in the middle of this scan, and an
+    import cycle through it would then see that module half-indexed: found on letta, where the
+    models' return types went missing and two commits with them."""
     pending = dict(scan.classes)
     while pending:
         found: Dict[str, Val] = {}
         for cname, info in pending.items():
             for base in info.bases:
+                if not base.endswith("Session"):
+                    continue
                 val = resolver.dotted_value(base)
                 if val is not None and val.kind == "ref" and sinks.canonical(val.qual) in SESSION_CLASSES:
                     found[cname] = Val("ref", sinks.canonical(val.qual))
