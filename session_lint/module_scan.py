@@ -19,7 +19,7 @@ from session_lint.parsed import (
     name_id,
     positional_params,
     preorder,
-    statement_blocks,
+    returned_values,
     statements,
     string_value,
 )
@@ -520,7 +520,7 @@ def _returned_type(fn: FuncNode, resolver: Resolver, cls: Optional[ClassInfo]) -
     """The one instance type every ``return`` of ``fn`` gives (``return None`` aside), when each
     can be told from module-level names alone; None otherwise, and for a generator."""
     found: Set[str] = set()
-    for value in _returned_values(fn) or ():
+    for value in returned_values(fn) or ():
         if cls is not None and isinstance(value, ast.Call) and name_id(value.func) == "cls":
             found.add(cls.qual)  # ``return cls(...)`` in a classmethod
             continue
@@ -531,25 +531,6 @@ def _returned_type(fn: FuncNode, resolver: Resolver, cls: Optional[ClassInfo]) -
         if len(found) > 1:
             return None
     return found.pop() if found else None
-
-
-def _returned_values(fn: FuncNode) -> Optional[List[ast.expr]]:
-    """What the ``return`` statements of ``fn`` itself give (``return None`` aside), in source
-    order; None for a generator, whose call gives a generator whatever it returns."""
-    values: List[ast.expr] = []
-    stack: List[ast.stmt] = list(reversed(fn.body))
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue  # their returns are their own
-        value = getattr(stmt, "value", None)
-        if isinstance(value, (ast.Yield, ast.YieldFrom)):
-            return None
-        if isinstance(stmt, ast.Return) and value is not None and not _is_none(value):
-            values.append(value)
-        for block in reversed(statement_blocks(stmt)):
-            stack.extend(reversed(block))
-    return values
 
 
 def _session_subclasses(scan: ModuleScan, resolver: Resolver) -> None:
@@ -743,7 +724,7 @@ def interface_digest(parsed: ParsedModule) -> str:
         if fn.returns is None:
             # What it returns may be its type (see ``infer_return_types``): what in its returns
             # can name one is kept (``get_cache`` of ``return get_cache(key)``).
-            kept.append(b"return " + b",".join(_type_text(value, parsed) for value in _returned_values(fn) or ()))
+            kept.append(b"return " + b",".join(_type_text(value, parsed) for value in returned_values(fn) or ()))
 
     for stmt in parsed.tree.body:
         # A module ``__getattr__``'s body and a context manager's (a session factory, if it

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
 
-from session_lint.parsed import child_nodes, dotted
+from session_lint.parsed import child_nodes, dotted, returned_values
 
 # Relationship loader strategies that load with the parent row: reading them later needs no
 # session. Everything else either loads on first access (``select``, the default) or always
@@ -390,16 +390,7 @@ def _may_hand_over(fn: ast.AST, text: bytes) -> bool:
     of theirs that :func:`_read_session_function` makes is saved."""
     if b"yield" in text:
         return True
-    stack = list(fn.body)  # type: ignore[attr-defined]
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name):
-            return True
-        if isinstance(stmt, _NOT_ENTERED):
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            stack.extend(getattr(stmt, name, ()))
-    return False
+    return any(isinstance(value, ast.Name) for value in returned_values(fn) or ())
 
 
 def _walk_in_order(node: ast.AST) -> Iterable[ast.AST]:

@@ -121,6 +121,27 @@ def statement_blocks(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return []
 
 
+def returned_values(fn: ast.AST) -> Optional[List[ast.expr]]:
+    """What the ``return`` statements of ``fn`` itself give (``return None`` aside; nested
+    functions and classes return their own), in source order. None for a generator, whose call
+    gives a generator whatever it returns."""
+    values: List[ast.expr] = []
+    stack: List[ast.stmt] = list(reversed(fn.body))  # type: ignore[attr-defined]
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        value = getattr(stmt, "value", None)
+        if isinstance(value, (ast.Yield, ast.YieldFrom)):
+            return None
+        if isinstance(stmt, ast.Return) and value is not None and not (
+                isinstance(value, ast.Constant) and value.value is None):
+            values.append(value)
+        for block in reversed(statement_blocks(stmt)):
+            stack.extend(reversed(block))
+    return values
+
+
 def children(node: ast.AST) -> List[ast.AST]:
     """The child nodes of ``node`` in source order (``ast`` lists a dict's keys before its
     values, a conditional's test before its body, a function's body before its decorators)."""

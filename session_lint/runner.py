@@ -3,6 +3,7 @@ and never letting one file stop the others."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import multiprocessing
@@ -10,7 +11,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from session_lint.analysis import check_index, index_file
 from session_lint.cache import Cache, digest
@@ -67,17 +68,28 @@ def check_paths(
     process about to exit saves the quarter second that freeing it object by object takes)."""
     clock = timings if timings is not None else Timings()
     activate(timings)
-    # The run allocates millions of long-lived objects (syntax trees while a module is lowered,
-    # the intermediate form, engine states) and, its code taking care to form no reference
-    # cycles, no cyclic garbage worth collecting: the collector's passes over them are pure cost
-    # (a few tenths of a second on a 10 MB tree). Forked workers inherit the setting.
+    try:
+        with _collector_off(freeze_after=retain is not None):
+            return _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, clock, retain)
+    finally:
+        activate(None)
+
+
+@contextlib.contextmanager
+def _collector_off(freeze_after: bool) -> Iterator[None]:
+    """The cycle collector off while indexing, as it was after. A run allocates millions of
+    long-lived objects (syntax trees while a module is lowered, the intermediate form, engine
+    states) and, its code taking care to form no reference cycles, no cyclic garbage worth
+    collecting: the collector's passes over them are pure cost (a few tenths of a second on a
+    10 MB tree). Forked workers inherit the setting. ``freeze_after``: what was built lives as
+    long as the process, so it is moved out of the collector's sight, where its passes neither
+    walk it again nor write to every page of it in forked processes."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check(paths, settings, excludes, cache_dir, keep_project, progress, jobs, clock, retain)
+        yield
     finally:
-        activate(None)
-        if retain is not None:
+        if freeze_after:
             gc.freeze()
         if collecting:
             gc.enable()
@@ -137,21 +149,13 @@ def index_ahead(files: Sequence[Path], settings: Settings, project_for: Callable
     analyses are asked for, so that processes forked afterwards share one index instead of each
     building most of it again. What goes wrong with a file is left for its own analysis to
     report: the index remembers nothing of a failure."""
-    collecting = gc.isenabled()
-    gc.disable()  # see check_paths
-    try:
+    with _collector_off(freeze_after=True):  # the index lives as long as the process
         for path in files:
             try:
                 project = project_for(path)
             except (OSError, RuntimeError, ValueError):  # a path that cannot be resolved
                 continue
             _index_one(path, "", settings, project, RunResult())
-    finally:
-        # The index lives as long as the process: out of the collector's sight, its passes
-        # neither walk it again nor write to every page of it in forked processes.
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 def _index_one(path: Path, problem: str, settings: Settings, project: Project,
