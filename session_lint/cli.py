@@ -12,13 +12,13 @@ from typing import Dict, Optional, Sequence, Tuple
 import click
 
 from session_lint import __version__
-from session_lint.output import FORMATS, WITH_FIX_STATUS, render
+from session_lint.report.formats import FORMATS, WITH_FIX_STATUS, render
 from session_lint.rules import BY_CODE, RULES
-from session_lint import baseline as baseline_mod
-from session_lint.runner import DEFAULT_CACHE_DIR, check_paths
-from session_lint.timing import Timings
-from session_lint import settings as settings_mod
-from session_lint.settings import ConfigError, Settings
+from session_lint.report import baseline as baseline_mod
+from session_lint.run.check import DEFAULT_CACHE_DIR, check_paths
+from session_lint.run.timing import Timings
+from session_lint import config as settings_mod
+from session_lint.config import ConfigError, Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -120,7 +120,7 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
     holder: dict = {}
     clock = Timings() if timings else None
     result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir),
-                         keep_project=holder if fmt in WITH_FIX_STATUS else None,
+                         keep_analysis=holder if fmt in WITH_FIX_STATUS else None,
                          progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock,
                          retain=_RETAINED if _exiting_hard else None)
     if write_baseline:
@@ -134,9 +134,9 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
                        err=True)
     with clock.phase("output") if clock is not None else contextlib.nullcontext():
         if fmt in WITH_FIX_STATUS:
-            from session_lint.fix_runner import with_fix_status  # libcst: only when a fix is planned
+            from session_lint.fix.runner import with_fix_status  # libcst: only when a fix is planned
 
-            result.findings = with_fix_status(result.findings, settings, holder["project"])
+            result.findings = with_fix_status(result.findings, settings, holder["analysis"])
         out = render(result.findings, fmt)
         if out:
             click.echo(out, nl=False)
@@ -172,8 +172,8 @@ def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional
         cache_dir: str, no_cache: bool, **flags) -> None:
     """Rewrite handlers that hold their session across a slow await (SL101, SL102) into the
     short-lived-session pattern."""
-    from session_lint.fix import Status  # libcst: only for commands that rewrite
-    from session_lint.fix_runner import fix_paths
+    from session_lint.fix.plan import Status  # libcst: only for commands that rewrite
+    from session_lint.fix.runner import fix_paths
 
     paths = paths or (".",)
     settings = _settings_or_exit(config, paths, flags)

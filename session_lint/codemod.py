@@ -10,19 +10,19 @@ from typing import ClassVar, Dict
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, SkipFile
 
-from session_lint import settings as settings_mod
-from session_lint.analysis import ParseFailure, analyze
-from session_lint.fix import Status, fix_source
-from session_lint.fix_runner import resolve_factories
-from session_lint.modules import project_root
-from session_lint.project import Project
+from session_lint import config as settings_mod
+from session_lint.run.analysis import Analysis, analyze
+from session_lint.source.parse import ParseFailure
+from session_lint.fix.plan import Status, fix_source
+from session_lint.fix.runner import resolve_factories
+from session_lint.source.modules import project_root
 
 
 class FixHeldSessions(Codemod):
     DESCRIPTION: str = "Rewrite FastAPI handlers that hold their session across a slow await (session-lint SL101/SL102)."
 
     # One project index per project root and process, shared by the files it codemods.
-    projects: ClassVar[Dict[Path, Project]] = {}
+    analyses: ClassVar[Dict[Path, Analysis]] = {}
 
     def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
         super().__init__(context)
@@ -40,12 +40,13 @@ class FixHeldSessions(Codemod):
         path = Path(filename)
         root = project_root(path)
         settings = settings_mod.load(settings_mod.find_config(root))
-        if root not in self.projects:
-            self.projects[root] = Project(settings, [root])
-        project = self.projects[root]
+        if root not in self.analyses:
+            self.analyses[root] = Analysis(settings, [root])
+        analysis = self.analyses[root]
+        project = analysis.project
         data = tree.bytes
         try:
-            findings = analyze(data, path, settings, project)
+            findings = analyze(data, path, settings, analysis)
             index = project.index(data, path)
         except ParseFailure as failure:
             raise SkipFile(failure.message) from None

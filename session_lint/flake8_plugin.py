@@ -10,12 +10,11 @@ import sys
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 from session_lint import __version__
-from session_lint import settings as settings_mod
-from session_lint.analysis import analyze
-from session_lint.cache import Cache
-from session_lint.modules import project_root
-from session_lint.project import Project
-from session_lint.runner import DEFAULT_CACHE_DIR, index_ahead
+from session_lint import config as settings_mod
+from session_lint.run.analysis import Analysis, analyze
+from session_lint.index.cache import Cache
+from session_lint.source.modules import project_root
+from session_lint.run.check import DEFAULT_CACHE_DIR, index_ahead
 
 _OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
 
@@ -27,7 +26,7 @@ class SessionLintChecker:
     settings: ClassVar[Optional[settings_mod.Settings]] = None
     # One project index per project root, built once per flake8 process and shared by every
     # file it checks, so cross-module summaries are computed once.
-    projects: ClassVar[Dict[Path, Project]] = {}
+    analyses: ClassVar[Dict[Path, Analysis]] = {}
 
     def __init__(self, tree: Any, filename: str, lines: List[str]) -> None:
         self.tree = tree
@@ -54,27 +53,27 @@ class SessionLintChecker:
         except settings_mod.ConfigError as exc:
             print(f"session-lint: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-        cls.projects = {}
+        cls.analyses = {}
         if _workers_share_this_process():
             index_ahead([Path(f) for f in _files_flake8_checks(options)], cls.settings,
-                        lambda path: cls.project_for(str(path), cls.settings))
+                        lambda path: cls.analysis_for(str(path), cls.settings))
 
     @classmethod
-    def project_for(cls, filename: str, settings: settings_mod.Settings) -> Project:
+    def analysis_for(cls, filename: str, settings: settings_mod.Settings) -> Analysis:
         root = project_root(Path(filename))
-        if root not in cls.projects:
+        if root not in cls.analyses:
             cache = Cache(root / DEFAULT_CACHE_DIR, settings.fingerprint())
             roots = [root] + ([root / "src"] if (root / "src").is_dir() else [])
-            cls.projects[root] = Project(settings, roots, cache)
-        return cls.projects[root]
+            cls.analyses[root] = Analysis(settings, roots, cache)
+        return cls.analyses[root]
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         settings = self.settings or settings_mod.Settings()
-        project = self.project_for(self.filename, settings)
+        analysis = self.analysis_for(self.filename, settings)
         source = "".join(self.lines)
         # flake8 parsed the file with ``ast`` already: the front end reads that tree.
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        for f in analyze(source, self.filename, settings, project, apply_noqa=False, tree=tree):
+        for f in analyze(source, self.filename, settings, analysis, apply_noqa=False, tree=tree):
             yield f.line, f.col, f"{f.code} {f.message}", type(self)
 
 

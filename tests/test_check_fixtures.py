@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, compare_golden, expected_marks
-from session_lint.analysis import analyze
+from session_lint.run.analysis import analyze
 from session_lint.cli import main
-from session_lint.output import render
-from session_lint.settings import Settings
+from session_lint.report.formats import render
+from session_lint.config import Settings
 
 CHECK = FIXTURES / "check"
 FILE_CASES = sorted(p for p in CHECK.glob("*.py"))

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from session_lint.cli import main
-from session_lint import fix_runner
+from session_lint.fix import runner as fix_runner
 
 CASES = FIXTURES / "fix" / "cases"
 REPO = Path(__file__).parents[1]

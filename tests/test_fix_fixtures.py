@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, UPDATE, compare_golden
-from session_lint.analysis import analyze
+from session_lint.run.analysis import analyze
 from session_lint.cli import main
-from session_lint.project import Project
-from session_lint.settings import Settings
+from session_lint.run.analysis import Analysis
+from session_lint.config import Settings
 
 FIX = FIXTURES / "fix"
 CASES = sorted(p for p in (FIX / "cases").glob("*.py") if not p.name.endswith(".fixed.py"))
@@ -63,7 +63,7 @@ def test_fix_case(case: Path, tmp_path: Path, monkeypatch):
 
     # check no longer reports the handlers that were fixed.
     fixed_handlers = [line.split()[-1] for line in result.output.splitlines() if ": fixed " in line]
-    findings = analyze(fixed, tmp_path / case.name, Settings(), Project(Settings(), [tmp_path]))
+    findings = analyze(fixed, tmp_path / case.name, Settings(), Analysis(Settings(), [tmp_path]))
     assert not [f for f in findings if f.function in fixed_handlers and f.code in ("SL101", "SL102")]
     # ...and reads no ORM object that the new block's end detached or expired (SL201).
     assert not [f for f in findings if f.function in fixed_handlers and f.code == "SL201"]
@@ -83,7 +83,7 @@ def test_sl201_sees_what_extraction_prevents(tmp_path: Path):
         "    resp = await http.post(tool.gateway.url, json={'tool': tool.name})\n"
         "    return {'status': resp.status_code}\n"
     )
-    findings = analyze(naive, tmp_path / "naive.py", Settings(), Project(Settings(), [tmp_path]))
+    findings = analyze(naive, tmp_path / "naive.py", Settings(), Analysis(Settings(), [tmp_path]))
     assert [(f.line, f.code, f.message.split(" after ")[0]) for f in findings] == [
         (9, "SL201", "'tool.gateway' reloads an expired object"),
         (9, "SL201", "'tool.name' reloads an expired object"),

@@ -17,7 +17,7 @@ import libcst as cst
 from click.testing import CliRunner
 
 from conftest import FIXTURES, compare_golden
-from session_lint import analysis
+from session_lint.run import analysis
 from session_lint.cli import main
 
 HOSTILE = FIXTURES / "hostile"
@@ -86,16 +86,16 @@ def test_fix_leaves_every_hostile_file_byte_identical(tmp_path, monkeypatch):
 def test_a_file_that_takes_too_long_is_reported_and_skipped(tmp_path, monkeypatch):
     (tmp_path / "slow.py").write_text("x = 1\n")
     (tmp_path / "fast.py").write_text("y = 2\n")
-    real_prepare = analysis.prepare
+    real_lower = analysis.lower_module
 
-    def slow_prepare(data, path, settings, project, tree=None):
+    def slow_lower(data, path, settings, project, tree=None):
         if Path(path).name == "slow.py":
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # pure Python, interruptible
                 pass
-        return real_prepare(data, path, settings, project, tree)
+        return real_lower(data, path, settings, project, tree)
 
-    monkeypatch.setattr(analysis, "prepare", slow_prepare)
+    monkeypatch.setattr(analysis, "lower_module", slow_lower)
     monkeypatch.chdir(tmp_path)
     started = time.monotonic()
     result = CliRunner().invoke(main, ["check", "--no-cache", "--file-timeout-seconds", "0.5", "."])

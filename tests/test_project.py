@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from session_lint.cli import main
-from session_lint.runner import check_paths
-from session_lint.settings import Settings
+from session_lint.run.check import check_paths
+from session_lint.config import Settings
 
 SHAPE = FIXTURES / "check" / "project_gateway_shape"
 REPO = Path(__file__).parents[1]
@@ -172,8 +172,8 @@ def test_explain_unresolved_follows_chains_into_the_functions_it_followed(tmp_pa
 
 
 def test_interface_digest_ignores_bodies_and_sees_signatures():
-    from session_lint.analysis import parse
-    from session_lint.module_scan import interface_digest
+    from session_lint.index.interface import interface_digest
+    from session_lint.source.parse import parse
 
     base = (
         "import httpx\n"
@@ -424,9 +424,8 @@ def test_a_summary_finished_before_a_recursive_cluster_is_not_computed_again(tmp
     # Iterating ping/pong to a fixed point once threw away every memoised summary, so each
     # later caller of ``fetch`` computed it again: on the gateway, 34,555 computations for
     # 3,197 distinct summaries.
-    from session_lint.analysis import analyze
-    from session_lint.project import Project
-    from session_lint.summaries import Summaries
+    from session_lint.flow.summaries import Summaries
+    from session_lint.run.analysis import Analysis, analyze
 
     (tmp_path / "routes.py").write_text(RECURSION_THEN_REUSE)
     computed = []
@@ -437,7 +436,7 @@ def test_a_summary_finished_before_a_recursive_cluster_is_not_computed_again(tmp
         return real(self, fn, entry, ident)
 
     monkeypatch.setattr(Summaries, "_compute", counting)
-    found = analyze(RECURSION_THEN_REUSE, tmp_path / "routes.py", Settings(), Project(Settings(), [tmp_path]))
+    found = analyze(RECURSION_THEN_REUSE, tmp_path / "routes.py", Settings(), Analysis(Settings(), [tmp_path]))
     assert [(f.line, f.code) for f in found] == [(26, "SL102"), (27, "SL102"), (33, "SL102")]
     assert computed.count("fetch") == 1
     assert computed.count("ping") > 1  # the cluster itself is iterated
@@ -522,10 +521,10 @@ def test_a_name_that_grows_as_it_is_followed_resolves_to_nothing(tmp_path: Path)
     # A script folder may import from itself (a script named mypy.py shadows the package), and
     # then following ``mypy.state.state.x`` asks for ``mypy.state.state.state.x``, and so on:
     # the nesting of lookups is bounded.
-    from session_lint.project import Project
+    from session_lint.run.analysis import Analysis
 
     (tmp_path / "mypy.py").write_text(SHADOWING)
-    project = Project(Settings(), [tmp_path])
+    project = Analysis(Settings(), [tmp_path]).project
     project.index((tmp_path / "mypy.py").read_bytes(), tmp_path / "mypy.py")
     assert project.function("mypy.state.state.strict_optional_set") is None
 
@@ -539,9 +538,9 @@ def test_flake8_indexes_every_file_before_forking_its_workers(tmp_path: Path, mo
 
     root = copy_shape(tmp_path)
     monkeypatch.chdir(root)
-    monkeypatch.setattr(SessionLintChecker, "projects", {})  # the class keeps what a run indexed
+    monkeypatch.setattr(SessionLintChecker, "analyses", {})  # the class keeps what a run indexed
     monkeypatch.setattr(SessionLintChecker, "settings", None)
     parse_args(["--select", "SL", "app"])
-    (project,) = SessionLintChecker.projects.values()
-    indexed = sorted(Path(m.path).as_posix() for m in project.modules())
+    (analysis,) = SessionLintChecker.analyses.values()
+    indexed = sorted(Path(m.path).as_posix() for m in analysis.project.modules())
     assert indexed == sorted(p.relative_to(root).as_posix() for p in (root / "app").rglob("*.py"))

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import FIXTURES
-from session_lint.analysis import analyze
-from session_lint.fix import FileFix, fix_source
-from session_lint.fix_runner import resolve_factories
-from session_lint.project import Project
-from session_lint.settings import Settings
+from session_lint.run.analysis import analyze
+from session_lint.fix.plan import FileFix, fix_source
+from session_lint.fix.runner import resolve_factories
+from session_lint.run.analysis import Analysis
+from session_lint.config import Settings
 
 SETTINGS = Settings()
 
@@ -104,10 +104,10 @@ def app_root(tmp_root: Path) -> Path:
 def fix_once(root: Path, source: bytes, unsafe: bool) -> FileFix:
     path = root / "generated_handlers.py"
     path.write_bytes(source)
-    project = Project(SETTINGS, [root])
-    findings = analyze(source, path, SETTINGS, project)
-    index = project.index(source, path)
-    return fix_source(source, findings, index, resolve_factories(index, findings, SETTINGS, project), unsafe)
+    analysis = Analysis(SETTINGS, [root])
+    findings = analyze(source, path, SETTINGS, analysis)
+    index = analysis.project.index(source, path)
+    return fix_source(source, findings, index, resolve_factories(index, findings, SETTINGS, analysis.project), unsafe)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
@@ -127,5 +127,5 @@ def test_fix_on_generated_handlers(tmp_path_factory, source, unsafe):
     rewritten = {o.function for o in first.outcomes if o.status.value == "fixed"}
     assert _top_level_outside(fixed, rewritten) == _top_level_outside(data, rewritten)
     # check no longer reports the handlers it rewrote
-    after = analyze(fixed, root / "generated_handlers.py", SETTINGS, Project(SETTINGS, [root]))
+    after = analyze(fixed, root / "generated_handlers.py", SETTINGS, Analysis(SETTINGS, [root]))
     assert not [f for f in after if f.function in rewritten and f.code in ("SL101", "SL102")]

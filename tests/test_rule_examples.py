@@ -4,9 +4,9 @@ exactly the marked lines."""
 import pytest
 
 from conftest import expected_marks
-from session_lint.analysis import analyze
+from session_lint.run.analysis import analyze
 from session_lint.rules import RULES
-from session_lint.settings import Settings
+from session_lint.config import Settings
 
 VALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.valid)]
 INVALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.invalid)]

@@ -1,0 +1,59 @@
+"""What the three parts of a function's lowering (statements, calls, ORM loads) share: the module
+being lowered, seen through :class:`ModuleContext`, and the state of the function so far."""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Protocol, Set, Tuple
+
+from session_lint.config import Settings
+from session_lint.flow import ir
+from session_lint.index.bindings import ClassInfo, ModuleScan, Val
+from session_lint.index.resolver import Resolver
+from session_lint.knowledge.catalogue import SinkTable
+from session_lint.source.parsed import FuncNode, ParsedModule
+
+Env = Dict[str, Optional[Val]]
+
+
+class ModuleContext(Protocol):
+    """The module a function is lowered in."""
+
+    scan: ModuleScan
+    settings: Settings
+    parsed: ParsedModule
+    sinks: SinkTable
+    resolver: Resolver
+    # Function keys are global: the module's dotted name and a dot, then the name inside it.
+    prefix: str
+
+    def pos(self, node: ast.AST) -> ir.Pos: ...
+
+    def method_key(self, cls: ClassInfo, method: str) -> Optional[str]: ...
+
+    def lower_later(self, key: str, node: FuncNode, cls: Optional[ClassInfo], env: Env, defs: Dict[str, str],
+                    outer_locals: frozenset) -> None: ...
+
+    def will_lower(self, key: str) -> bool: ...
+
+
+class FunctionState:
+    """The state of one function's lowering, read and written by all three of its parts."""
+
+    m: ModuleContext
+    key: str
+    node: FuncNode
+    cls: Optional[ClassInfo]
+    env: Env
+    defs: Dict[str, str]  # local function name -> key
+    outer_locals: frozenset
+    locals: Set[str]
+    read_names: Set[str]
+    task_groups: Dict[str, List[ir.Node]]
+    pending: Dict[str, List[ir.Node]]  # name -> what awaiting it runs
+    has_explicit: bool
+    is_async: bool
+    _result_for: Optional[Tuple[ast.Call, str]]
+    # Names bound to ORM objects loaded in this function (so far, in source order): their
+    # attribute reads become Touch events (SL201).
+    orm_names: Set[str]

@@ -1,0 +1,112 @@
+"""SQLAlchemy's (and SQLModel's) vocabulary: every name the analysis gives a meaning to.
+
+The front end, the ORM reader, the engine and ``fix`` all read SQLAlchemy's API by name; the
+names live here, once, so that they cannot disagree. What the names mean for a transaction (open,
+released, written, locked) is decided by the engine from these sets.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+# ---------------------------------------------------------------- sessions and their factories
+
+# Classes whose instances are sessions (a project's own subclass of one is one too).
+SESSION_CLASSES = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlmodel.Session",
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
+# Calls whose result, bound at module level, is a session factory.
+SESSION_MAKERS = frozenset(
+    {
+        "sqlalchemy.orm.sessionmaker",
+        "sqlalchemy.orm.session.sessionmaker",
+        "sqlalchemy.ext.asyncio.async_sessionmaker",
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.ext.asyncio.async_scoped_session",
+    }
+)
+ASYNC_SESSION_MAKERS = frozenset({"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.async_scoped_session"})
+# The same makers by their last name, for reading a module without resolving its imports.
+SESSION_MAKER_NAMES = frozenset({"sessionmaker", "async_sessionmaker"})
+
+# ---------------------------------------------------------------- what a session method does
+
+# End the transaction and hand the connection back to the pool.
+RELEASING_METHODS = frozenset({"commit", "rollback", "close", "invalidate"})
+# Read the session's own bookkeeping without touching the database.
+NON_OPENING_METHODS = frozenset({"is_active", "in_transaction", "get_bind", "begin_nested_is_active"})
+# Detach every object the session holds (as ``close()`` does to them).
+DETACHING_METHODS = frozenset({"close", "expunge_all", "invalidate"})
+# Expire every object the session holds, without ending the transaction.
+EXPIRING_METHODS = frozenset({"expire_all"})
+# ``with db.begin():`` commits (or rolls back) when its block ends.
+BEGIN_METHOD = "begin"
+# ``db.add(obj)``: the session holds a new object from now on.
+ADD_METHOD = "add"
+# ``db.refresh(obj)``: the object's columns are loaded again.
+REFRESH_METHOD = "refresh"
+# The object leaves the session: a later commit or rollback no longer expires it.
+EXPUNGING_METHODS = frozenset({"expunge", "delete"})
+# Methods that write: a transaction that ran one holds pending writes.
+WRITE_METHODS = frozenset({"add", "add_all", "delete", "merge", "flush", "bulk_save_objects", "bulk_insert_mappings",
+                           "bulk_update_mappings"})
+
+# ---------------------------------------------------------------- loading ORM objects
+
+# Session methods that load objects of the class given as first argument.
+LOAD_BY_CLASS = frozenset({"get", "get_one", "query"})
+# Session methods that run a statement and give objects (``scalars``) or a result to take them
+# from (``exec`` is SQLModel's).
+LOAD_BY_STATEMENT = frozenset({"scalars", "scalar", "execute", "exec"})
+# Query methods whose result is not the loaded objects.
+NOT_OBJECTS = frozenset({"count", "delete", "update", "exists", "subquery", "cte", "statement", "scalar_subquery",
+                         "rowcount", "values", "with_entities", "group_by", "label"})
+# What takes the objects out of a result that holds them (``result.scalar_one_or_none()``).
+RESULT_ACCESSORS = frozenset({"scalars", "scalar", "scalar_one", "scalar_one_or_none", "first", "one",
+                              "one_or_none", "all", "unique", "fetchall", "fetchone"})
+# Accessors (and ``get``) that give one object rather than a list or a result.
+ONE_OBJECT = frozenset({"first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar", "get"})
+# ``select(Tool)`` as written.
+SELECT_FUNCTIONS = frozenset({"select", "sqlalchemy.select", "sa.select", "future.select"})
+# Loader options that load a relationship with the rows, and every loader option of a path.
+EAGER_LOADERS = frozenset({"joinedload", "selectinload", "subqueryload", "immediateload", "contains_eager", "undefer"})
+PATH_LOADERS = EAGER_LOADERS | frozenset({"defaultload", "lazyload", "noload", "raiseload"})
+OPTIONS_METHOD = "options"
+
+# ---------------------------------------------------------------- mapped classes
+
+# Relationship loader strategies that load with the parent row: reading them later needs no
+# session. Everything else either loads on first access (``select``, the default) or always
+# queries (``dynamic``, ``write_only``).
+EAGER_LAZY = frozenset({"joined", "selectin", "subquery", "immediate"})
+QUERYING_LAZY = frozenset({"dynamic", "write_only"})
+# ``lazy="raise"``/``"noload"`` never touch the database: nothing to report.
+SILENT_LAZY = frozenset({"raise", "raise_on_sql", "noload"})
+
+COLUMN_CALLS = frozenset({"Column", "mapped_column", "column_property", "composite", "synonym"})
+DEFERRED_CALLS = frozenset({"deferred"})
+RELATIONSHIP_CALLS = frozenset({"relationship", "relation", "Relationship"})  # the last: SQLModel's
+PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
+# ``Mapped[X]`` and the collection annotations of relationships.
+MAPPED_ANNOTATION = "Mapped"
+COLLECTION_ANNOTATIONS = frozenset({"List", "list", "Set", "set", "Sequence", "WriteOnlyMapped", "DynamicMapped"})
+TABLE_ATTRIBUTES = frozenset({"__tablename__", "__table__"})
+# SQLModel: ``class Team(SQLModel, table=True)`` maps every annotated field.
+SQLMODEL_BASE = "SQLModel"
+
+
+def expire_on_commit(call: ast.Call, default: Optional[bool] = True) -> Optional[bool]:
+    """What a ``sessionmaker(...)`` or ``Session(...)`` call sets ``expire_on_commit`` to:
+    ``default`` when absent (SQLAlchemy's own is True), None when it is not a literal."""
+    for kw in call.keywords:
+        if kw.arg == "expire_on_commit":
+            value = kw.value.value if isinstance(kw.value, ast.Constant) else None
+            return value if isinstance(value, bool) else None
+    return default

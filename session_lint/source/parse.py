@@ -1,0 +1,71 @@
+"""Reading a module's source into a syntax tree: CPython's own parser (fast, precise about
+syntax errors, never crashing the process), guarded against trees too deep for a recursive walk."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Union
+
+from session_lint.run.timing import measure
+from session_lint.source.parsed import ParsedModule, child_nodes, encoding_of
+
+
+class ParseFailure(Exception):
+    def __init__(self, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.col = col
+        self.message = message
+
+
+# Deeper syntax trees are refused: the front end walks expressions recursively, and a few
+# thousand nested operators would exhaust Python's stack.
+MAX_DEPTH = 300
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    """Whether any node of ``tree`` is more than ``limit`` levels deep, counted without recursion.
+
+    A node on one line cannot hold more than two levels per character it spans (each nested
+    expression takes at least one character of its parent's, and the nodes ``ast`` gives no
+    position to, such as a comprehension's clause, never nest in each other), so one short
+    enough to stay within the limit is not walked: that leaves most of a module unvisited."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        end_line = getattr(node, "end_lineno", None)
+        if end_line is not None and end_line == node.lineno:  # type: ignore[attr-defined]
+            if depth + 2 * (node.end_col_offset - node.col_offset) + 2 <= limit:  # type: ignore[attr-defined]
+                continue
+        stack.extend((child, depth + 1) for child in child_nodes(node))
+    return False
+
+
+def parse(data: Union[bytes, str]) -> ParsedModule:
+    """CPython's own parser: fast, precise about syntax errors, and it never crashes the
+    process."""
+    try:
+        with warnings.catch_warnings(), measure("parsing"):
+            warnings.simplefilter("ignore")  # the analyzed code's SyntaxWarnings are not ours to print
+            tree = compile(data, "<checked>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        line = syntax.lineno or 1
+        col = max((syntax.offset or 1) - 1, 0)
+        what = "cannot decode" if any(w in str(syntax.msg) for w in ("encoding", "codec", "decode")) else "cannot parse"
+        raise ParseFailure(line, col, f"{what}: {syntax.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise ParseFailure(1, 0, f"cannot parse: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ParseFailure(1, 0, "cannot parse: nested too deeply") from None
+    return parsed_from(tree, data)
+
+
+def parsed_from(tree: ast.Module, data: Union[bytes, str]) -> ParsedModule:
+    """A module parsed already (flake8 hands its plugins the tree it made), once it passes the
+    depth guard."""
+    if _deeper_than(tree, MAX_DEPTH):
+        raise ParseFailure(1, 0, f"cannot analyze: nested more than {MAX_DEPTH} levels deep")
+    return ParsedModule(tree, data, encoding_of(data))
