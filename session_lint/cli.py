@@ -172,7 +172,7 @@ def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional
         cache_dir: str, no_cache: bool, **flags) -> None:
     """Rewrite handlers that hold their session across a slow await (SL101, SL102) into the
     short-lived-session pattern."""
-    from session_lint.fix.plan import Status  # libcst: only for commands that rewrite
+    from session_lint.fix.model import Status  # libcst: only for commands that rewrite
     from session_lint.fix.runner import fix_paths
 
     paths = paths or (".",)

@@ -13,8 +13,10 @@ from libcst.codemod import Codemod, CodemodContext, SkipFile
 from session_lint import config as settings_mod
 from session_lint.run.analysis import Analysis, analyze
 from session_lint.source.parse import ParseFailure
-from session_lint.fix.plan import Status, fix_source
-from session_lint.fix.runner import resolve_factories
+from session_lint.fix.facts import FactsOracle
+from session_lint.fix.factories import resolve_factories
+from session_lint.fix.model import Status
+from session_lint.fix.source import fix_source
 from session_lint.source.modules import project_root
 
 
@@ -51,7 +53,7 @@ class FixHeldSessions(Codemod):
         except ParseFailure as failure:
             raise SkipFile(failure.message) from None
         factories = resolve_factories(index, findings, settings, project)
-        result = fix_source(data, findings, index, factories, self.unsafe_fixes)
+        result = fix_source(data, findings, index, factories, self.unsafe_fixes, FactsOracle(analysis))
         for outcome in result.outcomes:
             if outcome.status is Status.REFUSED:
                 self.warn(f"line {outcome.line}: refused {outcome.function}: {outcome.reason}")

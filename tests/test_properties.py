@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import FIXTURES
 from session_lint.run.analysis import analyze
-from session_lint.fix.plan import FileFix, fix_source
-from session_lint.fix.runner import resolve_factories
+from session_lint.fix.facts import FactsOracle
+from session_lint.fix.model import FileFix
+from session_lint.fix.source import fix_source
+from session_lint.fix.factories import resolve_factories
 from session_lint.run.analysis import Analysis
 from session_lint.config import Settings
 
@@ -107,7 +109,8 @@ def fix_once(root: Path, source: bytes, unsafe: bool) -> FileFix:
     analysis = Analysis(SETTINGS, [root])
     findings = analyze(source, path, SETTINGS, analysis)
     index = analysis.project.index(source, path)
-    return fix_source(source, findings, index, resolve_factories(index, findings, SETTINGS, analysis.project), unsafe)
+    return fix_source(source, findings, index, resolve_factories(index, findings, SETTINGS, analysis.project), unsafe,
+                      FactsOracle(analysis))
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))

@@ -1,31 +1,60 @@
-"""Every rule's own examples (Fixit style): valid ones report nothing, invalid ones report
-exactly the marked lines."""
+"""Every rule's own examples (Fixit style): the documented example reports exactly its marked
+lines, the documented fix ("Use instead") reports nothing, and so do the further examples each
+rule carries. The documentation shows the same text the tests run."""
+
+import re
 
 import pytest
 
 from conftest import expected_marks
-from session_lint.run.analysis import analyze
-from session_lint.rules import RULES
 from session_lint.config import Settings
+from session_lint.rules import RULES
+from session_lint.run.analysis import analyze
 
-VALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.valid)]
-INVALID = [(r.code, i, src) for r in RULES for i, src in enumerate(r.invalid)]
-
-
-@pytest.mark.parametrize("code,index,source", VALID, ids=[f"{c}-valid-{i}" for c, i, _ in VALID])
-def test_valid_example(code, index, source):
-    assert analyze(source, "example.py", Settings()) == []
+# In a rule's example, a trailing ``# SL101`` (or ``# SL102: why``) marks an expected finding.
+_RULE_MARK = re.compile(r"#\s*(?P<code>SL\d{3})\b")
 
 
-@pytest.mark.parametrize("code,index,source", INVALID, ids=[f"{c}-invalid-{i}" for c, i, _ in INVALID])
-def test_invalid_example(code, index, source):
-    findings = analyze(source, "example.py", Settings())
-    assert sorted((f.line, f.code) for f in findings) == expected_marks(source)
-    assert {f.code for f in findings} == {code}
+def rule_marks(text: str):
+    marks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _RULE_MARK.search(line)
+        if found:
+            marks.append((number, found.group("code")))
+    return sorted(marks) or expected_marks(text)
 
 
-def test_every_rule_that_reports_has_examples():
+CODE_RULES = [r for r in RULES if r.example_is_code]
+INVALID = [(r, r.example, "example") for r in CODE_RULES] + [
+    (r, src, f"invalid-{i}") for r in CODE_RULES for i, src in enumerate(r.invalid)]
+VALID = [(r, r.use_instead, "use-instead") for r in CODE_RULES if r.use_instead] + [
+    (r, src, f"valid-{i}") for r in CODE_RULES for i, src in enumerate(r.valid)]
+
+
+@pytest.mark.parametrize("rule,source,kind", INVALID, ids=[f"{r.code}-{k}" for r, _, k in INVALID])
+def test_example_reports_exactly_its_marks(rule, source, kind):
+    text = rule.prelude + source
+    findings = analyze(text, "example.py", Settings())
+    assert sorted((f.line, f.code) for f in findings) == rule_marks(text)
+    assert {f.code for f in findings} == {rule.code}
+
+
+@pytest.mark.parametrize("rule,source,kind", VALID, ids=[f"{r.code}-{k}" for r, _, k in VALID])
+def test_fixed_example_reports_nothing(rule, source, kind):
+    assert analyze(rule.prelude + source, "example.py", Settings()) == []
+
+
+def test_every_rule_is_documented_in_every_section_it_needs():
     for rule in RULES:
-        if rule.code in ("SL002", "SL003", "SL004"):
-            continue  # about reading files and limits, tested in test_cli and test_hostile
-        assert rule.valid and rule.invalid, rule.code
+        assert rule.what and rule.why and rule.example, rule.code
+        if rule.code.startswith(("SL1", "SL2")):
+            assert rule.use_instead and rule.known_problems and rule.options and rule.fix_safety, rule.code
+            assert rule.example_is_code, rule.code
+
+
+def test_the_marks_are_what_the_documentation_shows():
+    """The mark in an example is the comment a reader sees (``# SL101``), not a test syntax."""
+    for rule in CODE_RULES:
+        if rule.code.startswith(("SL1", "SL2")):
+            assert f"# {rule.code}" in rule.example and "expect:" not in rule.example, rule.code
+            assert f"# {rule.code}" in rule.explain(), rule.code

@@ -8,9 +8,10 @@ import glob
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from session_lint.source.atomic import replace_atomically
 
 
 class WriteRefused(Exception):
@@ -48,25 +49,3 @@ def write_atomically(path: Path, data: bytes, expected_original: bytes) -> None:
         except OSError:
             pass
     replace_atomically(real, data, mode, prefix=f".{real.name}.", suffix=".session-lint", sync=True)
-
-
-def replace_atomically(path: Path, data: bytes, mode=None, prefix: str = ".tmp-", suffix: str = "",
-                       sync: bool = False) -> None:
-    """Writes ``data`` to a temporary file beside ``path``, then renames it over ``path``: a
-    reader sees the old content or the new, never part of it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -28,11 +28,15 @@ class Pos:
 
 @dataclass(frozen=True)
 class Use:
-    """``name.method(...)``: a method call on whatever ``name`` holds."""
+    """``name.method(...)``: a method call on whatever ``name`` holds. ``awaited``: the call is
+    awaited (an ``AsyncSession``'s method); ``writes``: were ``name`` a session, the call writes
+    (``add``, ``flush``, an ``execute`` of ``insert``/``update``/``delete``)."""
 
     name: str
     method: str
     pos: Pos
+    awaited: bool = False
+    writes: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,9 @@ class Call:
     functions: Tuple[Tuple[Union[int, str], str], ...] = ()
     # ``with reuse(db) as s``: the name entering the call's result binds (``s``).
     entered: Optional[str] = None
+    # Calling a class (``AuthService(db)``): the result is an object that may keep what it was
+    # handed, a session among them.
+    constructs: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,10 +146,16 @@ class Load:
     eager: Tuple[str, ...]
     pos: Pos
     # A project function returned the objects (``get_tool(db, id) -> Tool``): the names it was
-    # handed that may be the session they came through (``self.*``: any session stored on self).
+    # handed that may be the session they came through, and whether a session stored on ``self``
+    # may be (a method of the same object returned them).
     via: Tuple[str, ...] = ()
+    via_self: bool = False
     # ``db.add(team)``: a new object the session will insert, not one it loaded.
     added: bool = False
+    # What a call that cannot be followed gave back, handed a session or objects of one
+    # (``crud.get_tool(db, id)``, ``db.execute(text(...))``): it may be objects of that session,
+    # of a class the analysis does not know (``model`` is empty; never reported as SL201).
+    speculative: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +164,16 @@ class Each:
 
     target: str
     source: str
+
+
+@dataclass(frozen=True)
+class Store:
+    """``name.a.b = value``: an attribute of what ``name`` holds is assigned (emitted only for
+    names holding ORM objects: the session they came from has a pending write)."""
+
+    name: str
+    attrs: Tuple[str, ...]
+    pos: Pos
 
 
 @dataclass(frozen=True)
@@ -182,7 +205,7 @@ class Expunge:
     pos: Pos
 
 
-Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Refresh, Expunge]
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Store, Refresh, Expunge]
 
 
 # ---------------------------------------------------------------- structure
@@ -271,10 +294,21 @@ class SessionParam:
     pos: Pos
     # The dependency function's global key, when it may be a function of the project.
     dependency_key: Optional[str] = None
-    # A decorator below the route that queries through the session before the body runs:
-    # where it is, its label (``@require_permission``) and its global key when it may be a
-    # function of the project.
-    opened_by_decorator: Optional[Tuple[Pos, str, Optional[str]]] = None
+    # Annotated as an ``AsyncSession``.
+    is_async: bool = False
+    # A decorator below the route that queries through the session before the body runs.
+    opened_by_decorator: Optional["SessionDecorator"] = None
+
+
+@dataclass(frozen=True)
+class SessionDecorator:
+    """A decorator that reads the handler's session and queries through it before the body runs
+    (``@require_permission``): where it is, its name, and its global key when it may be a
+    function of the project."""
+
+    pos: Pos
+    name: str
+    key: Optional[str]
 
 
 @dataclass(frozen=True)

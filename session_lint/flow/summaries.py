@@ -1,7 +1,7 @@
 """Summaries of functions as callees: what awaiting one does to the sessions its caller holds.
 
 A summary answers, for a callee and the open/closed state of each session it is handed (a
-parameter, a closure variable, or :data:`~session_lint.transactions.OUTER` for the caller's
+parameter, a closure variable, or :data:`~session_lint.flow.facts.OUTER` for the caller's
 transactions it cannot see): which of them it holds across a sink, by which chain, and which it
 leaves open. Summaries are computed by the same engine as every other analysis, on demand, and
 memoised; recursion is solved by iterating to a fixed point from "does nothing".
@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from session_lint.flow import ir
-from session_lint.flow.engine import OUTER, CalleeEffect, Engine, EntrySession, OrmOracle, Site
+from session_lint.flow.engine import Engine, EntrySession, OrmOracle
+from session_lint.flow.facts import CALLER, CalleeEffect, EndHow, SessionKey, Site
 
-EntryKey = Tuple[Tuple[str, bool], ...]
+EntryKey = Tuple[Tuple[SessionKey, bool], ...]
 
 _MAX_ROUNDS = 8
 
@@ -45,7 +46,7 @@ class Summaries:
             # A recursive call: answer with the current approximation and remember that the
             # answer may have to be revised.
             self.read_early.add(ident)
-            return self.memo.get(ident) or CalleeEffect({}, {name: is_open for name, is_open in entry if name != OUTER})
+            return self.memo.get(ident) or CalleeEffect({}, {key.name: is_open for key, is_open in entry if not key.is_outer})
         if ident in self.memo:
             return self.memo[ident]
         outermost = not self.in_progress
@@ -74,14 +75,14 @@ class Summaries:
         self.in_progress.add(ident)
         try:
             sessions = [
-                EntrySession(name, name, Site(fn.pos.line, fn.pos.col, "caller") if is_open else None)
-                for name, is_open in entry
+                EntrySession(key.name, key, Site(fn.pos.line, fn.pos.col, CALLER) if is_open else None)
+                for key, is_open in entry
             ]
             run = Engine(fn, self).interpret(sessions)
         finally:
             self.in_progress.discard(ident)
-        names = {name for name, _ in entry}
-        holds: Dict[str, Tuple[Tuple[str, ...], bool]] = {}
+        names = {key for key, _ in entry}
+        holds: Dict[SessionKey, Tuple[Tuple[str, ...], bool]] = {}
         for hold in run.holds.values():
             if hold.key not in names:
                 continue  # the callee's own sessions are reported where they are made
@@ -90,18 +91,18 @@ class Summaries:
             # The shortest chain; among equals, the first met in source order.
             if best is None or len(candidate[0]) < len(best[0]):
                 holds[hold.key] = candidate
-        exit_open = {}
-        for name, is_open in entry:
-            if name == OUTER:
+        exit_open: Dict[str, bool] = {}
+        for key, is_open in entry:
+            if key.is_outer:
                 continue
-            exit_open[name] = run.exit.is_open(name) if run.exit is not None else is_open
+            exit_open[key.name] = run.exit.is_open(key) if run.exit is not None else is_open
         # Only a callee that leaves the session's transaction ended on every way out counts,
         # and a rollback only when it never commits: ``try: ... commit() except: rollback()``
         # is a commit, its rollback being the error path's.
         ended = {
-            name: ("committed" if "commit" in run.ended[name] else "rolled back")
-            for name in exit_open
-            if name in run.ended and not exit_open[name]
+            name: (EndHow.COMMITTED if EndHow.COMMITTED in run.ended[key] else EndHow.ROLLED_BACK)
+            for name, key in ((name, SessionKey.param(name)) for name in exit_open)
+            if key in run.ended and not exit_open[name]
         }
         unresolved = tuple(dict.fromkeys(
             label for pos, label in sorted(run.unresolved.items(), key=lambda item: (item[0].line, item[0].col))

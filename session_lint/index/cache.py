@@ -17,10 +17,10 @@ from typing import Callable, Dict, Optional
 
 from session_lint import __version__
 from session_lint.index.module_index import ModuleIndex
-from session_lint.fix.writes import replace_atomically
+from session_lint.source.atomic import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 20
+FORMAT = 21
 
 
 def digest(data: bytes) -> str:

@@ -4,32 +4,28 @@ factories followed through the functions and aliases that wrap them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional, Set, Tuple
+from typing import Dict, Optional, Set, Tuple
 
+from session_lint.flow.facts import SessionConfig
+from session_lint.index.module_index import ModuleIndex
 from session_lint.index.orm_facts import MappedClass, Model, Relationship
-
-if TYPE_CHECKING:
-    from session_lint.index.module_index import ModuleIndex
-    from session_lint.index.project import Project
+from session_lint.index.project import Project
 
 _HOPS = 6
 
-# (expire_on_commit, commits when its block ends, rolls back when an exception leaves it)
-SessionConfig = Tuple[Optional[bool], bool, bool]
-
 
 class OrmIndex:
-    def __init__(self, project: "Project") -> None:
+    def __init__(self, project: Project) -> None:
         self.project = project
         self._models: Dict[str, Optional[MappedClass]] = {}
         self._configs: Dict[str, Optional[SessionConfig]] = {}
 
     # ------------------------------------------------------------ classes
 
-    def _declared(self, key: str) -> Optional[Tuple["ModuleIndex", Model]]:
+    def _declared(self, key: str) -> Optional[Tuple[ModuleIndex, Model]]:
         """The module and class body that ``key`` names, following re-exports."""
 
-        def found(facts: "ModuleIndex", name: str):
+        def found(facts: ModuleIndex, name: str):
             model = facts.orm.models.get(name) if facts.orm is not None else None
             return (facts, model) if model is not None else None
 
@@ -72,7 +68,7 @@ class OrmIndex:
         self._models[key] = merged
         return merged
 
-    def _backrefs(self, facts: "ModuleIndex", name: str):
+    def _backrefs(self, facts: ModuleIndex, name: str):
         """``relationship(..., backref="children")`` declared on other classes of the module that
         targets ``name``: SQLAlchemy adds that attribute to ``name``. Whether it holds one object
         or many is not written; treating it as many stops attribute chains there."""
@@ -118,7 +114,7 @@ class OrmIndex:
         if hops <= 0:
             return None
 
-        def found(facts: "ModuleIndex", name: str):
+        def found(facts: ModuleIndex, name: str):
             source = facts.orm.sessions.get(name) if facts.orm is not None else None
             return (facts, source) if source is not None else None
 
@@ -127,7 +123,7 @@ class OrmIndex:
             return None
         facts, source = declared
         if source.kind == "maker":
-            return source.expire, False, False
+            return SessionConfig(source.expire, False, False)
         target = _key_in(facts, source.calls) if source.calls else None
         if target is None:
             return None
@@ -135,11 +131,11 @@ class OrmIndex:
         if inner is None:
             return None
         if source.kind == "function":
-            return inner[0], source.commits_on_exit, source.rolls_back_on_error
+            return SessionConfig(inner.expire_on_commit, source.commits_on_exit, source.rolls_back_on_error)
         return inner  # an alias: the wrapped function's settings
 
 
-def _key_in(facts: "ModuleIndex", text: str) -> Optional[str]:
+def _key_in(facts: ModuleIndex, text: str) -> Optional[str]:
     """The global key of ``text`` as written in the module ``facts``: one of its own
     classes, functions or ORM names, or something it imports."""
     found = facts.alias_key(text)

@@ -100,6 +100,11 @@ class Resolver:
             return body if body is not None and body == self.eval(node.orelse, env, cls) else None
         return None
 
+    def qual_of(self, node: ast.AST, env: Dict[str, Optional[Val]], cls: Optional[ClassInfo] = None) -> Optional[str]:
+        """The canonical qualified name ``node`` names (a function, class or module), if known."""
+        val = self.eval(node, env, cls)
+        return sinks.canonical(val.qual) if val is not None and val.kind == "ref" else None
+
     def dotted_value(self, text: str) -> Optional[Val]:
         """What a dotted name as written (``database.SessionLocal``) is, at module level: what
         :meth:`eval` gives for the expression the text spells."""

@@ -32,6 +32,8 @@ SESSION_MAKERS = frozenset(
         "sqlalchemy.ext.asyncio.async_scoped_session",
     }
 )
+# An ``AsyncSession`` by the name it is annotated with.
+ASYNC_SESSION_CLASS = "AsyncSession"
 ASYNC_SESSION_MAKERS = frozenset({"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.async_scoped_session"})
 # The same makers by their last name, for reading a module without resolving its imports.
 SESSION_MAKER_NAMES = frozenset({"sessionmaker", "async_sessionmaker"})
@@ -57,6 +59,13 @@ EXPUNGING_METHODS = frozenset({"expunge", "delete"})
 # Methods that write: a transaction that ran one holds pending writes.
 WRITE_METHODS = frozenset({"add", "add_all", "delete", "merge", "flush", "bulk_save_objects", "bulk_insert_mappings",
                            "bulk_update_mappings"})
+# Methods that run a statement given to them: they write when it is DML.
+STATEMENT_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
+# DML constructs (``insert(Tool)``, ``sa.update(...)``) by their last name.
+DML_FUNCTIONS = frozenset({"insert", "update", "delete"})
+# SQL text that writes, by its first keyword (``text("UPDATE tools SET ...")``).
+DML_KEYWORDS = frozenset({"insert", "update", "delete", "merge", "upsert", "truncate", "create", "alter", "drop"})
+TEXT_FUNCTION = "text"
 
 # ---------------------------------------------------------------- loading ORM objects
 
@@ -100,6 +109,26 @@ COLLECTION_ANNOTATIONS = frozenset({"List", "list", "Set", "set", "Sequence", "W
 TABLE_ATTRIBUTES = frozenset({"__tablename__", "__table__"})
 # SQLModel: ``class Team(SQLModel, table=True)`` maps every annotated field.
 SQLMODEL_BASE = "SQLModel"
+
+
+def is_dml(statement: Optional[ast.AST]) -> bool:
+    """Whether the statement handed to ``execute`` writes: ``insert(...)``/``update(...)``/
+    ``delete(...)`` (with their ``.where(...)``/``.values(...)`` chains), or ``text("UPDATE ...")``
+    and a plain SQL string that begin with a writing keyword."""
+    node = statement
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value  # ``update(Tool).where(...).values(...)``
+    if isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in DML_FUNCTIONS:
+            return True
+        if name == TEXT_FUNCTION and node.args:
+            return is_dml(node.args[0])
+        return False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        words = node.value.split(None, 1)
+        return bool(words) and words[0].lower() in DML_KEYWORDS
+    return False
 
 
 def expire_on_commit(call: ast.Call, default: Optional[bool] = True) -> Optional[bool]:

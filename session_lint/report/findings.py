@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Optional, Tuple
+
+from session_lint.flow.facts import Detached, Hold
+
+
+class FixStatus(enum.Enum):
+    """What ``session-lint fix`` does with a finding."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"  # only with --unsafe-fixes
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class FixNote:
+    """What ``fix`` would do with a finding, and why (for a person)."""
+
+    status: FixStatus
+    reason: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -18,17 +37,19 @@ class Finding:
     function: str = field(default="", compare=False)
     session: str = field(default="", compare=False)
     chain: Tuple[str, ...] = field(default=(), compare=False)
-    # What opened the transaction (``db.query``, ``@require_permission``, ``get_user: db.get``),
-    # and the line of the function the finding is in: what ``fix`` needs to plan a rewrite.
-    opened_by: str = field(default="", compare=False)
+    # The line of the function the finding is in.
     function_line: int = field(default=0, compare=False)
     end_line: int = field(default=0, compare=False)
     end_col: int = field(default=0, compare=False)
     # Stable across unrelated edits and line shifts (file, function, code, the reported line's
     # text): what a baseline matches on.
     fingerprint: str = field(default="", compare=False)
-    # For SL101/SL102 when asked: "safe", "unsafe: why" or "refused: why".
-    fix: str = field(default="", compare=False)
+    # When asked: what ``fix`` would do with it.
+    fix: Optional[FixNote] = field(default=None, compare=False)
+    # The engine's fact the finding reports (a hold, a read after the session ended): what
+    # ``fix`` plans from.
+    hold: Optional[Hold] = field(default=None, compare=False)
+    detached: Optional[Detached] = field(default=None, compare=False)
 
     def text(self) -> str:
         return f"{self.path}:{self.line}:{self.col + 1}: {self.code} {self.message}"

@@ -11,7 +11,7 @@ to the slow operation), ``fingerprint`` (what ``--baseline`` matches), ``fix`` (
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 from session_lint import __version__
@@ -46,8 +46,15 @@ def as_json(f: Finding) -> dict:
         "session": f.session or None,
         "chain": list(f.chain),
         "fingerprint": f.fingerprint or None,
-        "fix": f.fix or None,
+        "fix": _fix(f),
     }
+
+
+def _fix(f: Finding) -> Optional[str]:
+    """``safe``, ``unsafe: why`` or ``refused: why``: what ``fix`` would do, when asked."""
+    if f.fix is None:
+        return None
+    return f.fix.status.value if not f.fix.reason else f"{f.fix.status.value}: {f.fix.reason}"
 
 
 def _level(code: str) -> str:
@@ -83,7 +90,7 @@ def sarif(findings: Sequence[Finding]) -> dict:
             "locations": [
                 {"physicalLocation": {"artifactLocation": {"uri": quote(f.path.replace("\\", "/"))}, "region": region}}
             ],
-            "properties": {"function": f.function, "session": f.session, "chain": list(f.chain), "fix": f.fix or None},
+            "properties": {"function": f.function, "session": f.session, "chain": list(f.chain), "fix": _fix(f)},
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]

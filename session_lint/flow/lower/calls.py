@@ -9,12 +9,45 @@ from typing import List, Optional, Sequence, Tuple
 
 from session_lint.flow import ir
 from session_lint.flow.lower.context import FunctionState
-from session_lint.flow.lower.names import CHOICES, alternatives, at_pos, call_label, name_args, name_of, receiver_of
+from session_lint.flow.lower.names import (
+    CHOICES,
+    alternatives,
+    at_pos,
+    call_label,
+    constructs,
+    made_args,
+    made_name,
+    name_args,
+    name_of,
+    receiver_of,
+)
 from session_lint.index.bindings import Val
 from session_lint.knowledge.catalogue import CLASSES, Kind, canonical, is_network_client, is_non_user
 from session_lint.knowledge.python import PARTIAL
-from session_lint.knowledge.sqlalchemy import BEGIN_METHOD, EXPUNGING_METHODS, ADD_METHOD, REFRESH_METHOD, SESSION_CLASSES, expire_on_commit
+from session_lint.knowledge.sqlalchemy import (
+    ADD_METHOD,
+    BEGIN_METHOD,
+    EXPUNGING_METHODS,
+    REFRESH_METHOD,
+    SESSION_CLASSES,
+    STATEMENT_METHODS,
+    WRITE_METHODS,
+    expire_on_commit,
+    is_dml,
+)
 from session_lint.source.parsed import Arg, call_args, name_id, preorder
+
+
+@dataclass(frozen=True)
+class FactoryCall:
+    """A call that makes a session: the factory as written, whether it makes an ``AsyncSession``,
+    its global key when it can be named (for its settings), and ``expire_on_commit=`` when the
+    call sets it."""
+
+    label: str
+    is_async: bool
+    key: Optional[str]
+    expire_on_commit: Optional[bool]
 
 
 @dataclass
@@ -28,7 +61,7 @@ class Callee:
 class CallLowering(FunctionState):
     """The calls part of :class:`~session_lint.flow.lower.function.FunctionLowerer`."""
 
-    def call_parts(self, node: ast.Call, out: List[ir.Node]) -> None:
+    def call_parts(self, node: ast.Call, out: List[ir.Node], awaited: bool = False) -> None:
         """The events of evaluating a call's function and arguments, then the method use."""
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -37,15 +70,18 @@ class CallLowering(FunctionState):
             self.expr(func, out)
         args = call_args(node)
         for arg in args:
+            if isinstance(arg.value, ast.Call) and constructs(arg.value):
+                self.results[arg.value] = made_name(arg.value)
             self.expr(arg.value, out)
         if isinstance(func, ast.Attribute):
             receiver = name_of(func.value)
+            writes = func.attr in WRITE_METHODS or (func.attr in STATEMENT_METHODS and bool(args) and is_dml(args[0].value))
             if receiver is None and type(func.value) in CHOICES:
                 # ``(conn or db).execute()``: whichever of them it is, it is used.
                 for name in alternatives(func.value):
-                    out.append(ir.Use(name, func.attr, self.m.pos(node)))
+                    out.append(ir.Use(name, func.attr, self.m.pos(node), awaited, writes))
             if receiver is not None:
-                out.append(ir.Use(receiver, func.attr, self.m.pos(node)))
+                out.append(ir.Use(receiver, func.attr, self.m.pos(node), awaited, writes))
                 if receiver in self.orm_names:
                     # ``tool.describe()``: the method reads what its body reads from self.
                     out.append(ir.Touch(receiver, (func.attr,), self.m.pos(func)))
@@ -87,7 +123,7 @@ class CallLowering(FunctionState):
         pos = self.m.pos(node)
         if isinstance(inner, ast.Call):
             kind, qual, callee = self.classify_call(inner)
-            self.call_parts(inner, out)
+            self.call_parts(inner, out, awaited=True)
             if kind in (Kind.AWAIT, Kind.CONTEXT):
                 out.append(ir.Sink(qual or call_label(inner.func), pos, blocking=False))
             elif kind in (Kind.WRAPPER, Kind.TASK):
@@ -107,19 +143,19 @@ class CallLowering(FunctionState):
 
     def passing_call(self, node: ast.Call, out: List[ir.Node], awaited: bool, qual: Optional[str] = None, pos: Optional[ir.Pos] = None) -> None:
         """A call we cannot follow: it still matters if it receives a session."""
-        args = name_args(node)
+        args = name_args(node) + made_args(node)
         if is_non_user(qual):
             return
         if args or awaited:
             receiver = receiver_of(node.func)
             out.append(ir.Call(None, call_label(node.func), args, awaited, pos or self.m.pos(node), receiver=receiver,
-                               quiet=self._quiet(qual, node)))
+                               result=self.results.get(node), quiet=self._quiet(qual, node), constructs=constructs(node)))
 
     def call_event(self, node: ast.Call, callee: Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
         receiver = receiver_of(node.func)
-        result = self._result_for[1] if self._result_for is not None and self._result_for[0] is node else None
+        result = self.results.get(node)
         qual = canonical(callee.key) if callee.key else None
-        args = name_args(node)
+        args = name_args(node) + made_args(node)
         functions = tuple((where, key) for where, key in ((where, self.function_named(name)) for where, name in args)
                           if key is not None)
         return ir.Call(callee.key, call_label(node.func), args, awaited, pos or self.m.pos(node), threaded,
@@ -196,16 +232,16 @@ class CallLowering(FunctionState):
                 return Callee(func_val.qual, False)
         return None
 
-    def factory_call(self, node: ast.AST) -> Optional[Tuple[str, bool, Optional[str], Optional[bool]]]:
-        """``(label, is_async, factory key, expire_on_commit)`` if ``node`` creates a session: a
-        configured factory, a ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
+    def factory_call(self, node: ast.AST) -> Optional[FactoryCall]:
+        """What ``node`` calls, if it creates a session: a configured factory, a
+        ``sessionmaker``, ``Session(engine)``, ``factory.begin()``."""
         if not isinstance(node, ast.Call):
             return None
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == BEGIN_METHOD:
             inner = self.m.resolver.eval(func.value, self.env, self.cls)
             if inner is not None and inner.kind == "factory":
-                return call_label(func), inner.is_async, self.factory_key(func.value, inner), None
+                return FactoryCall(call_label(func), inner.is_async, self.factory_key(func.value, inner), None)
             # ``SessionLocal().begin()`` is still a fresh session
             if isinstance(func.value, ast.Call):
                 return self.factory_call(func.value)
@@ -215,14 +251,14 @@ class CallLowering(FunctionState):
                 val is None or (val.kind == "ref" and not is_network_client(val.qual))):
             # ``db.session_context()`` on an object of unknown type: a configured factory name
             # is one on whatever holds it.
-            return call_label(func), "async" in func.attr.lower(), None, expire_on_commit(node, default=None)
+            return FactoryCall(call_label(func), "async" in func.attr.lower(), None, expire_on_commit(node, default=None))
         if val is None:
             return None
         if val.kind == "factory":
             is_async = val.is_async or "async" in val.qual.lower()
-            return call_label(func), is_async, self.factory_key(func, val), expire_on_commit(node, default=None)
+            return FactoryCall(call_label(func), is_async, self.factory_key(func, val), expire_on_commit(node, default=None))
         if val.kind == "ref" and val.qual in SESSION_CLASSES:
-            return call_label(func), "Async" in val.qual, None, expire_on_commit(node)
+            return FactoryCall(call_label(func), "Async" in val.qual, None, expire_on_commit(node))
         return None
 
     def factory_key(self, func: ast.expr, val: Val) -> Optional[str]:

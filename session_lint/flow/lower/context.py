@@ -4,7 +4,7 @@ being lowered, seen through :class:`ModuleContext`, and the state of the functio
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Protocol, Set, Tuple
+from typing import Dict, List, Optional, Protocol, Set
 
 from session_lint.config import Settings
 from session_lint.flow import ir
@@ -53,7 +53,12 @@ class FunctionState:
     pending: Dict[str, List[ir.Node]]  # name -> what awaiting it runs
     has_explicit: bool
     is_async: bool
-    _result_for: Optional[Tuple[ast.Call, str]]
+    # Calls whose result is bound to a name, by node: ``svc = Service(db)``, and a constructor
+    # called as an argument (``Manager(storage=Storage(db))``), whose result has a made-up name.
+    results: Dict[ast.Call, str]
     # Names bound to ORM objects loaded in this function (so far, in source order): their
     # attribute reads become Touch events (SL201).
     orm_names: Set[str]
+    # Parameters that may be sessions (annotated as one, or declared with a dependency), and
+    # names the function binds to sessions it makes.
+    session_names: Set[str]

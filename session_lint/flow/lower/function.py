@@ -19,7 +19,9 @@ from session_lint.flow.lower.names import is_static, kwargs_of, params_of
 from session_lint.flow.lower.orm import OrmLowering
 from session_lint.flow.lower.statements import StatementLowering
 from session_lint.index.bindings import ClassInfo, Val
-from session_lint.source.parsed import FUNCTION_TYPES, FuncNode, dotted, statement_blocks
+from session_lint.knowledge import frameworks
+from session_lint.knowledge.sqlalchemy import SESSION_CLASSES
+from session_lint.source.parsed import FUNCTION_TYPES, FuncNode, dotted, param_default, statement_blocks
 
 
 class FunctionLowerer(StatementLowering, CallLowering, OrmLowering):
@@ -46,8 +48,9 @@ class FunctionLowerer(StatementLowering, CallLowering, OrmLowering):
         self.pending = {}
         self.has_explicit = False
         self.is_async = isinstance(node, ast.AsyncFunctionDef)
-        self._result_for = None
+        self.results = {}
         self.orm_names = set()
+        self.session_names = set()
 
     # ------------------------------------------------------------ entry
 
@@ -56,6 +59,8 @@ class FunctionLowerer(StatementLowering, CallLowering, OrmLowering):
         for p in params:
             self.locals.add(p.arg)
             self.env[p.arg] = self.m.resolver.annotation(p.annotation, self.env)
+            if _may_be_a_session(p, self.env[p.arg], self.node.args):
+                self.session_names.add(p.arg)
         if self.cls is not None and params and not is_static(self.node) and self.node in self.cls.methods.values():
             first = params[0].arg
             is_classmethod = any(dotted(d) == "classmethod" for d in self.node.decorator_list)
@@ -101,3 +106,11 @@ class FunctionLowerer(StatementLowering, CallLowering, OrmLowering):
             return
         visible = frozenset(self.locals | self.outer_locals)
         self.m.lower_later(key, node, self.cls, dict(self.env), dict(self.defs), visible)
+
+
+def _may_be_a_session(param: ast.arg, annotated: Optional[Val], args: ast.arguments) -> bool:
+    """A parameter annotated as a session, or declared with a dependency (``Depends(get_db)``)."""
+    if annotated is not None and annotated.kind == "inst" and annotated.qual in SESSION_CLASSES:
+        return True
+    return frameworks.dependency(param_default(args, param)) is not None or (
+        frameworks.annotated_dependency(param.annotation, {}) is not None)

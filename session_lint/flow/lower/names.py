@@ -104,6 +104,31 @@ def name_args(node: ast.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
     return tuple(out)
 
 
+def constructs(call: ast.Call) -> bool:
+    """Whether a call makes an object of a class (a class is told from a function by its
+    capitalised name, ``AuthService(db)``): the object may keep what it was handed."""
+    return call_label(call.func).rsplit(".", 1)[-1][:1].isupper()
+
+
+def made_name(call: ast.Call) -> str:
+    """The name the engine knows an object by that a constructor call made as an argument of
+    another call (``Storage(db)`` in ``Manager(storage=Storage(db))``): no variable holds it."""
+    return f"<{call.lineno}:{call.col_offset}>"
+
+
+def made_args(node: ast.Call) -> Tuple[Tuple[Union[int, str], str], ...]:
+    """The arguments of ``node`` that are constructor calls, named as :func:`made_name` names
+    them, placed as :func:`name_args` places arguments."""
+    out: List[Tuple[Union[int, str], str]] = []
+    index = 0
+    for arg in call_args(node):
+        if isinstance(arg.value, ast.Call) and constructs(arg.value):
+            out.append((arg.keyword if arg.keyword is not None else index, made_name(arg.value)))
+        if arg.keyword is None and arg.star == "":
+            index += 1
+    return tuple(out)
+
+
 # Expressions whose value is one of several others'.
 CHOICES = (ast.BoolOp, ast.IfExp)
 
@@ -148,6 +173,25 @@ def attribute_chain(node: ast.Attribute) -> Tuple[Optional[str], Tuple[str, ...]
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
+
+
+def call_root(call: ast.Call) -> Optional[str]:
+    """The name a chain of calls, attributes and subscripts is made on (``db`` of
+    ``db.execute(q).scalars().all()``), if it is one."""
+    node: ast.AST = call.func
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            named = name_of(node)
+            if named is not None:
+                return named  # ``self.db``
+            node = node.value
+        elif isinstance(node, ast.Await):
+            node = node.value
+        else:
+            break
+    return name_of(node) if node is not call.func else None
 
 
 def unawait(node: ast.expr) -> ast.expr:

@@ -9,7 +9,8 @@ from typing import List, Optional, Sequence, Set, Tuple
 
 from session_lint.flow import ir
 from session_lint.flow.lower.context import FunctionState
-from session_lint.flow.lower.names import call_label, name_args, name_of, unawait
+from session_lint.flow.lower.names import call_label, call_root, name_args, name_of, unawait
+from session_lint.knowledge.catalogue import is_non_user
 from session_lint.index.bindings import Val
 from session_lint.knowledge.sqlalchemy import (
     EAGER_LOADERS,
@@ -68,15 +69,33 @@ class OrmLowering(FunctionState):
         if not isinstance(call, ast.Call):
             return
         returned = self.m.resolver.eval(call, self.env, self.cls)
-        if returned is None or returned.kind != "inst":
+        if returned is None:
+            self.maybe_objects(name, call, out)
             return
-        via = [n for _where, n in name_args(call)]
-        if isinstance(call.func, ast.Attribute) and name_of(call.func.value) in ("self", "cls"):
-            via.append("self.*")
-        if not via:
+        if returned.kind != "inst":
             return
-        out.append(ir.Load(name, "", returned.qual, (), self.m.pos(value), tuple(dict.fromkeys(via))))
+        via = tuple(dict.fromkeys(n for _where, n in name_args(call)))
+        via_self = isinstance(call.func, ast.Attribute) and name_of(call.func.value) in ("self", "cls")
+        if not via and not via_self:
+            return
+        out.append(ir.Load(name, "", returned.qual, (), self.m.pos(value), via, via_self=via_self))
         self.orm_names.add(name)
+
+    def maybe_objects(self, name: str, call: ast.Call, out: List[ir.Node]) -> None:
+        """``tool = crud.get_tool(db, id)``, ``rows = db.execute(text(...)).all()``: a call whose
+        result cannot be told, handed (or made on) a parameter, a session the function made, or
+        objects it loaded, may give objects of a session; the engine keeps them if so."""
+        if is_non_user(self.m.resolver.qual_of(call.func, self.env, self.cls)) or _gives_values(call):
+            return
+        names = [n for _where, n in name_args(call)]
+        root = call_root(call)
+        if root is not None:
+            names.append(root)
+        candidates = tuple(dict.fromkeys(
+            n for n in names if n in self.orm_names or n in self.session_names))
+        if candidates:
+            out.append(ir.Load(name, "", "", (), self.m.pos(call), candidates, speculative=True))
+            self.orm_names.add(name)
 
     def dynamic_read(self, node: ast.Call, out: List[ir.Node]) -> None:
         """``getattr(tool, "gateway")`` reads the attribute a literal names."""
@@ -211,6 +230,17 @@ def _eager_paths(options: Sequence[Arg]) -> Tuple[str, ...]:
             if loader in EAGER_LOADERS:
                 paths.append(".".join(prefix))
     return tuple(dict.fromkeys(paths))
+
+
+def _gives_values(call: ast.Call) -> bool:
+    """Whether a chain of method calls ends in, or passes through, a method whose result is a
+    plain value (``db.query(Tool).count()``)."""
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in NOT_OBJECTS:
+            return True
+        node = unawait(node.func.value)
+    return False
 
 
 def _iterates_objects(iterable: ast.expr, names: Set[str]) -> bool:

@@ -128,7 +128,7 @@ class StatementLowering(FunctionState):
             # ``svc = Service(db)``: the old value of ``svc`` is gone before the new object's
             # attributes are bound (the engine binds ``svc.db`` at the call).
             out.append(ir.Unbind(result))
-            self._result_for = (inner, result)  # type: ignore[assignment]
+            self.results[inner] = result  # type: ignore[index]
         else:
             result = None
         if factory is not None:
@@ -137,7 +137,7 @@ class StatementLowering(FunctionState):
                 self.expr(arg.value, out)
         else:
             self.expr(value, out)
-        self._result_for = None
+        self.results.pop(inner, None)  # type: ignore[arg-type]
         source = name_of(value)
         also: Tuple[str, ...] = ()
         if source is None and type(value) in CHOICES:
@@ -156,7 +156,9 @@ class StatementLowering(FunctionState):
                 continue
             if factory is not None:
                 self.has_explicit = True
-                out.append(ir.OpenSession(name, factory[0], self.m.pos(value), factory[1], factory[2], factory[3]))
+                self.session_names.add(name)
+                out.append(ir.OpenSession(name, factory.label, self.m.pos(value), factory.is_async, factory.key,
+                                          factory.expire_on_commit))
             elif source is not None:
                 out.append(ir.Bind(name, source, also))
                 if "." not in name and any(n in self.orm_names for n in (source, *also)):
@@ -184,6 +186,11 @@ class StatementLowering(FunctionState):
         # attribute reads only what is left of it)
         if isinstance(target, ast.Attribute):
             self.expr(target.value, out)
+            if self.orm_names:
+                root, attrs = attribute_chain(target)
+                if root is not None and root in self.orm_names:
+                    # ``tool.name = ...``: a write the session will flush.
+                    out.append(ir.Store(root, attrs, self.m.pos(target)))
             return
         self.expr(target, out)
 
@@ -304,8 +311,9 @@ class StatementLowering(FunctionState):
                 if name is not None:
                     self.bind_target(target, enter)  # type: ignore[arg-type]
                     self.has_explicit = True
-                    enter.append(ir.OpenSession(name, factory[0], self.m.pos(expr), factory[1] or is_async,
-                                                factory[2], factory[3]))
+                    self.session_names.add(name)
+                    enter.append(ir.OpenSession(name, factory.label, self.m.pos(expr), factory.is_async or is_async,
+                                                factory.key, factory.expire_on_commit))
                     exit_nodes.insert(0, ir.CloseSession(name, stmt_pos))
                 continue
             if isinstance(expr, ast.Call):

@@ -11,7 +11,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from session_lint.flow import ir
 from session_lint.index.bindings import ClassInfo
-from session_lint.knowledge.frameworks import AliasLookup, Framework, ModuleNames
+from session_lint.knowledge.frameworks.base import AliasLookup, Framework, ModuleNames
+from session_lint.knowledge.sqlalchemy import ASYNC_SESSION_CLASS
 from session_lint.source.parsed import (
     FuncNode,
     ParsedModule,
@@ -151,7 +152,8 @@ class _Declarations:
             text, key = found
             session = session_dependency(text, self.session_dependencies)
             if session is not None:
-                sessions.append(ir.SessionParam(param.arg, session, parsed.param_pos(param), key))
+                sessions.append(ir.SessionParam(param.arg, session, parsed.param_pos(param), key,
+                                                is_async=_annotated_async(param.annotation)))
             else:
                 subs.append(ir.SubDependency(param.arg, text, key, parsed.param_pos(param)))
         if cls is not None and node in cls.methods.values():
@@ -188,7 +190,7 @@ class _Declarations:
 
 
 def _opening_decorators(node: FuncNode, route: Optional[int], names: ModuleNames, parsed: ParsedModule,
-                        session_decorators: Sequence[str]) -> List[Tuple[ir.Pos, str, Optional[str]]]:
+                        session_decorators: Sequence[str]) -> List[ir.SessionDecorator]:
     """Decorators that query through the session before the body runs. Only those below the
     route decorator wrap what FastAPI calls: one above it wraps a function nobody registers."""
     found = []
@@ -197,8 +199,15 @@ def _opening_decorators(node: FuncNode, route: Optional[int], names: ModuleNames
         target = expr.func if isinstance(expr, ast.Call) else expr
         name = dotted(target)
         if name is not None and name.rsplit(".", 1)[-1] in session_decorators:
-            found.append((parsed.decorator_pos(expr), f"@{name.rsplit('.', 1)[-1]}", names.function_key(name)))
+            found.append(ir.SessionDecorator(parsed.decorator_pos(expr), name.rsplit(".", 1)[-1], names.function_key(name)))
     return found
+
+
+def _annotated_async(annotation: Optional[ast.expr]) -> bool:
+    """Whether an annotation names SQLAlchemy's ``AsyncSession`` (``Annotated[AsyncSession, ...]``
+    too)."""
+    return annotation is not None and any(
+        (dotted(node) or "").rsplit(".", 1)[-1] == ASYNC_SESSION_CLASS for node in ast.walk(annotation))
 
 
 def _self_copies(init: FuncNode) -> List[Tuple[str, str]]:
