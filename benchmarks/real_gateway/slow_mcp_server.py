@@ -22,9 +22,11 @@ def build_app(delay: float):
     """The ASGI app: MCP at ``/mcp`` with tool ``slow_echo`` and resource ``slow://status``."""
     server = MCPServer("slow-mcp")
 
+    # The gateway rejects tools and resources whose description holds characters it deems unsafe
+    # (backticks among them), so these docstrings, which become the descriptions, are plain.
     @server.tool()
     async def slow_echo(text: str) -> str:
-        """Answer with ``text`` after the configured delay."""
+        """Answers with the text it was given, after the configured delay."""
         await asyncio.sleep(delay)
         return f"echo: {text}"
 
