@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import httpx
 import psycopg
@@ -80,6 +80,15 @@ class Postgres:
     def sqlalchemy_url(self) -> str:
         scheme, rest = self.dsn.split("://", 1)
         return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else self.dsn
+
+    def create_database(self, name: str) -> "Postgres":
+        """A new empty database ``name`` on the same server (dropped first if a run before left
+        it), so that every arm of a benchmark starts from nothing."""
+        base, _db = self.dsn.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return Postgres(f"{base}/{name}", self.postmaster_pid)
 
 
 @contextmanager
@@ -217,7 +226,8 @@ class ServerProcess:
         self._log_fh.close()
 
 
-def _child_env(extra: Dict[str, str]) -> Dict[str, str]:
+def child_env(extra: Dict[str, str]) -> Dict[str, str]:
+    """This process's environment for a server it starts, plus ``extra``."""
     env = dict(os.environ)
     # The copies under test must not grow __pycache__ folders in the repository's example.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -232,15 +242,15 @@ def start_backend(delay: float, log_dir: Path) -> ServerProcess:
     """The slow backend (plain HTTP ``/echo`` and MCP ``/mcp``) on a free port."""
     port = free_port()
     return ServerProcess("backend", [sys.executable, str(GATEWAY_SRC / "slow_backend.py"), "--port", str(port),
-                                     "--delay", str(delay)], GATEWAY_SRC, _child_env({}), log_dir, port, None)
+                                     "--delay", str(delay)], GATEWAY_SRC, child_env({}), log_dir, port, None)
 
 
 def start_gateway(app_dir: Path, postgres: Postgres, backend_url: str, log_dir: Path, name: str) -> ServerProcess:
     """The gateway in ``app_dir`` under uvicorn on a free port. Its connections carry ``name`` as
     their application_name, which is what ``ActivitySampler(dsn, name)`` counts."""
     port = free_port()
-    env = _child_env({"GATEWAY_DATABASE_URL": postgres.sqlalchemy_url, "GATEWAY_BACKEND_URL": backend_url,
-                      "GATEWAY_APPLICATION_NAME": name})
+    env = child_env({"GATEWAY_DATABASE_URL": postgres.sqlalchemy_url, "GATEWAY_BACKEND_URL": backend_url,
+                     "GATEWAY_APPLICATION_NAME": name})
     return ServerProcess(name, [sys.executable, "-m", "uvicorn", "gateway_app.main:app", "--app-dir", str(app_dir),
                                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                                 "--no-access-log"], app_dir, env, log_dir, port, "/healthz")
@@ -281,15 +291,22 @@ def run_fix(app_dir: Path, timeout: float = 120.0) -> FixRun:
 # session's SELECT and its COMMIT, is a transaction at work; one idle for this long is waiting on
 # something other than the database. The backend's delay is far longer.
 HELD_THRESHOLD_S = 0.1
+# The real gateway does more database work per request than the demo (auth, metrics, logs), so a
+# busy event loop alone can leave a connection idle for a few hundred milliseconds; idle for a
+# second is waiting on the backend, whose delay there is longer.
+LONG_HELD_THRESHOLD_S = 1.0
+SAMPLER_APPLICATION_NAME = "session-lint-e2e-sampler"
 
 _ACTIVITY_SQL = """
 SELECT
     count(*) FILTER (WHERE state = 'idle in transaction'),
     count(*) FILTER (WHERE state = 'idle in transaction' AND clock_timestamp() - state_change >= %(held)s),
+    count(*) FILTER (WHERE state = 'idle in transaction' AND clock_timestamp() - state_change >= %(long)s),
     coalesce(extract(epoch FROM max(clock_timestamp() - xact_start)), 0),
     count(*)
 FROM pg_stat_activity
-WHERE application_name = %(app)s AND datname = current_database()
+WHERE (%(app)s::text IS NULL OR application_name = %(app)s) AND datname = current_database()
+    AND pid <> pg_backend_pid()
 """
 
 
@@ -298,15 +315,17 @@ class ActivityStats:
     samples: int = 0
     idle_in_txn_max: int = 0  # held longer than HELD_THRESHOLD_S
     idle_in_txn_any_max: int = 0  # any, however briefly
+    idle_in_txn_long_max: int = 0  # held longer than LONG_HELD_THRESHOLD_S
     oldest_txn_s: float = 0.0
     connections_max: int = 0
 
 
 class ActivitySampler:
-    """Polls pg_stat_activity for the connections named ``application_name`` (one gateway's) on
-    its own thread and connection, keeping the maxima; ``stop()`` ends it within one interval."""
+    """Polls pg_stat_activity for the connections named ``application_name`` (one gateway's; None:
+    every other connection to the database of ``dsn``) on its own thread and connection, keeping
+    the maxima; ``stop()`` ends it within one interval."""
 
-    def __init__(self, dsn: str, application_name: str, interval: float = 0.05) -> None:
+    def __init__(self, dsn: str, application_name: Optional[str], interval: float = 0.05) -> None:
         self.dsn = dsn
         self.application_name = application_name
         self.interval = interval
@@ -314,7 +333,7 @@ class ActivitySampler:
         self._stop = threading.Event()
         self._error: Optional[BaseException] = None
         self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10,
-                                     application_name="session-lint-e2e-sampler")
+                                     application_name=SAMPLER_APPLICATION_NAME)
         self._thread = threading.Thread(target=self._run, name="pg-activity-sampler", daemon=True)
 
     def __enter__(self) -> "ActivitySampler":
@@ -325,15 +344,16 @@ class ActivitySampler:
         self.stop()
 
     def _run(self) -> None:
-        held = f"{HELD_THRESHOLD_S} seconds"
+        params = {"held": f"{HELD_THRESHOLD_S} seconds", "long": f"{LONG_HELD_THRESHOLD_S} seconds",
+                  "app": self.application_name}
         try:
             while not self._stop.is_set():
-                row = self._conn.execute(_ACTIVITY_SQL, {"held": held, "app": self.application_name}).fetchone()
-                idle_any, idle_held, oldest, total = row
+                idle_any, idle_held, idle_long, oldest, total = self._conn.execute(_ACTIVITY_SQL, params).fetchone()
                 s = self.stats
                 s.samples += 1
                 s.idle_in_txn_any_max = max(s.idle_in_txn_any_max, idle_any)
                 s.idle_in_txn_max = max(s.idle_in_txn_max, idle_held)
+                s.idle_in_txn_long_max = max(s.idle_in_txn_long_max, idle_long)
                 s.oldest_txn_s = max(s.oldest_txn_s, float(oldest))
                 s.connections_max = max(s.connections_max, total)
                 self._stop.wait(self.interval)
@@ -465,19 +485,22 @@ async def _send(client: httpx.AsyncClient, call: Call) -> Outcome:
     return Outcome(call, resp.status_code, body, time.perf_counter() - start)
 
 
-async def send_together(base_url: str, calls: Sequence[Call], timeout: float = 30.0) -> List[Outcome]:
+async def send_together(base_url: str, calls: Sequence[Call], timeout: float = 30.0,
+                        headers: Optional[Dict[str, str]] = None) -> List[Outcome]:
     """Every call at once; outcomes in the order of ``calls``."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False,
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False, headers=headers,
                                  limits=httpx.Limits(max_connections=len(calls) or 1)) as client:
         return list(await asyncio.gather(*(_send(client, c) for c in calls)))
 
 
-async def sustained_load(base_url: str, concurrency: int, duration: float,
-                         timeout: float = 15.0) -> Tuple[List[Outcome], float]:
-    """``concurrency`` clients, each sending its next request as soon as the last one is
-    answered, for ``duration`` seconds; requests in flight then are finished (at most ``timeout``
-    more). Returns the outcomes and the wall time."""
-    calls = mixed_calls()
+async def sustained_load(base_url: str, concurrency: int, duration: float, timeout: float = 15.0,
+                         calls: Optional[Iterator[Call]] = None,
+                         headers: Optional[Dict[str, str]] = None) -> Tuple[List[Outcome], float]:
+    """``concurrency`` clients, each sending its next request (from ``calls``; the demo's
+    ``mixed_calls()`` by default) as soon as the last one is answered, for ``duration`` seconds;
+    requests in flight then are finished (at most ``timeout`` more). Returns the outcomes and the
+    wall time."""
+    calls = calls if calls is not None else mixed_calls()
     outcomes: List[Outcome] = []
     start = time.perf_counter()
     deadline = start + duration
@@ -486,7 +509,7 @@ async def sustained_load(base_url: str, concurrency: int, duration: float,
         while time.perf_counter() < deadline:
             outcomes.append(await _send(client, next(calls)))
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False,
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False, headers=headers,
                                  limits=httpx.Limits(max_connections=concurrency)) as client:
         await asyncio.wait_for(asyncio.gather(*(client_loop(client) for _ in range(concurrency))),
                                timeout=duration + timeout + 5)
@@ -497,15 +520,21 @@ async def sustained_load(base_url: str, concurrency: int, duration: float,
 class LoadSummary:
     requests: int
     ok: int
-    errors: int  # any request without a 2xx answer
+    errors: int  # any request not served (by default: without a 2xx answer)
     pool_timeout_answers: int  # the gateway's 503 for a pool it waited on in vain, as received
     p50_s: float
     p99_s: float
     throughput: float  # ok requests per second of wall time
 
 
-def summarize(outcomes: Sequence[Outcome], wall_s: float) -> LoadSummary:
-    ok = sum(1 for o in outcomes if o.status is not None and 200 <= o.status < 300)
+def http_ok(outcome: Outcome) -> bool:
+    return outcome.status is not None and 200 <= outcome.status < 300
+
+
+def summarize(outcomes: Sequence[Outcome], wall_s: float, is_ok: Callable[[Outcome], bool] = http_ok) -> LoadSummary:
+    """``is_ok`` decides what counts as served: for a JSON-RPC endpoint that answers errors with
+    HTTP 200, a 2xx alone is not."""
+    ok = sum(1 for o in outcomes if is_ok(o))
     pool = sum(1 for o in outcomes if o.status == 503 and isinstance(o.body, dict)
                and o.body.get("detail") == POOL_TIMEOUT_DETAIL)
     latencies = sorted(o.latency_s for o in outcomes)
