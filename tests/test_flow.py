@@ -10,7 +10,7 @@ from typing import FrozenSet, Optional
 from session_lint.config import Settings
 from session_lint.flow import ir
 from session_lint.flow.engine import Engine, EntrySession
-from session_lint.flow.facts import OpenedBy, SessionKey
+from session_lint.flow.facts import Mark, OpenedBy, SessionKey
 from session_lint.flow.machine import FlowMachine, Outcome
 from session_lint.run.analysis import Analysis
 
@@ -141,8 +141,8 @@ def test_a_write_is_pending_until_the_commit():
     fn = function(ir.Use("db", "add", P[1], writes=True), ir.Sink("x", probe, False), use("db", "commit", 4),
                   ir.Sink("y", P[5], False))
     run = Engine(fn, None, probes=frozenset({probe, P[5]})).interpret([EntrySession("db", SessionKey.param("db"))])
-    assert [s.line for s in run.states_at[probe].write_sites(SessionKey.param("db"))] == [1]
-    assert run.states_at[P[5]].write_sites(SessionKey.param("db")) == []
+    assert [(m, s.line) for m, s in run.states_at[probe].marks_of(SessionKey.param("db"))] == [(Mark.WRITE, 1)]
+    assert run.states_at[P[5]].marks_of(SessionKey.param("db")) == []
 
 
 def test_an_explicit_session_begins_closed_and_its_block_end_closes_it():

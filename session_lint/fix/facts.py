@@ -10,7 +10,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 
 from session_lint.flow import ir
 from session_lint.flow.engine import Engine
-from session_lint.flow.facts import SessionKey, SessionKind, Site
+from session_lint.flow.facts import Mark, SessionKey, SessionKind, Site
 from session_lint.flow.state import State
 from session_lint.index.module_index import ModuleIndex
 from session_lint.report.findings import Finding
@@ -58,7 +58,7 @@ class FactsOracle:
         orm = frozenset(n for n, h in state.objs if h.key == key and "." not in n)
         carriers = {n for n, k in state.alias if k == key and n != key.name and "." not in n}
         carriers.update(state.carriers(key))
-        return HeldFacts(key, orm, frozenset(carriers), tuple(state.write_sites(key)), _is_async(fn, key))
+        return HeldFacts(key, orm, frozenset(carriers), tuple(site for mark, site in state.marks_of(key) if mark is Mark.WRITE), _is_async(fn, key))
 
     def _state(self, fn: ir.FunctionIR, pos: ir.Pos) -> Optional[State]:
         ident = (fn.key, pos)

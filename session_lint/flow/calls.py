@@ -181,7 +181,10 @@ class CallTransfer(EngineBase):
                 after = self.ended_in_callee(key, how, label, node.pos, after)
             still_open = any(effect.exit_open.get(n, state.is_open(key)) for n in names)
             if still_open:
-                after = after.opened(key, Site(node.pos.line, node.pos.col, Opener(OpenedBy.CALLEE, label, names[0])))
+                site = Site(node.pos.line, node.pos.col, Opener(OpenedBy.CALLEE, label, names[0]))
+                after = after.opened(key, site)
+                for mark in sorted({m for n in names for m in effect.marks.get(n, ())}):
+                    after = after.marked(key, mark, site)
             else:
                 after = after.released(key)
         return after

@@ -119,6 +119,17 @@ class Site(NamedTuple):
         return (self.line, self.col, self.opener.order())
 
 
+class Mark(enum.IntEnum):
+    """What an open transaction did that decides whether ending it early is safe (SPEC 4b)."""
+
+    WRITE = 0  # add/delete/merge/flush, DML, an assigned attribute: a commit would make it final
+    LOCK = 1  # a row lock (``with_for_update``, ``FOR UPDATE``): a commit gives it up
+    NESTED = 2  # a ``begin_nested()`` savepoint
+    BEGIN = 3  # an explicit ``begin()``: the code decides where the transaction ends
+    SHARED = 4  # handed to tasks that run at the same time
+    ISOLATION = 5  # REPEATABLE READ or SERIALIZABLE: splitting the transaction changes what it sees
+
+
 class EndHow(enum.IntEnum):
     """How ORM objects lost their session, or had their state expired (in the order their
     descriptions sort, which decides which of several a message names)."""
@@ -225,3 +236,5 @@ class CalleeEffect:
     # Awaited calls it could not follow while a session of its caller was open, as chains from
     # the callee (``_post -> somelib.fetch``), in source order.
     unresolved: Tuple[str, ...] = ()
+    # Per parameter, what the callee did to the transaction it leaves open (wrote, locked...).
+    marks: Dict[str, FrozenSet[Mark]] = field(default_factory=dict)

@@ -37,6 +37,10 @@ class Use:
     pos: Pos
     awaited: bool = False
     writes: bool = False
+    # The call takes row locks (``with_for_update()``, ``FOR UPDATE``).
+    locks: bool = False
+    # The isolation level the call sets for the transaction, when it sets one.
+    isolation: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,15 @@ class Each:
 
 
 @dataclass(frozen=True)
+class Share:
+    """``name`` is handed to coroutines that run at the same time as each other or as this
+    function (``asyncio.gather(a(db), b(db))``, ``create_task(f(db))``)."""
+
+    name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class Store:
     """``name.a.b = value``: an attribute of what ``name`` holds is assigned (emitted only for
     names holding ORM objects: the session they came from has a pending write)."""
@@ -205,7 +218,8 @@ class Expunge:
     pos: Pos
 
 
-Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Store, Refresh, Expunge]
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Store, Share, Refresh,
+              Expunge]
 
 
 # ---------------------------------------------------------------- structure

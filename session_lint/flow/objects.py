@@ -18,6 +18,7 @@ from session_lint.flow.facts import (
     Ending,
     Held,
     LoadKind,
+    Mark,
     Opener,
     OpenedBy,
     SessionKey,
@@ -93,7 +94,7 @@ class ObjectTransfer(EngineBase):
         site = Site(node.pos.line, node.pos.col, Opener(OpenedBy.OPERATION, node.name, ".".join(node.attrs)))
         for h in state.held(node.name):
             if h.ended is None:
-                after = after.written(h.key, site)
+                after = after.marked(h.key, Mark.WRITE, site)
         return Outcome(normal=after)
 
     def n_Each(self, node: ir.Each, state: State) -> Outcome:

@@ -10,10 +10,10 @@ from typing import Iterable, Tuple
 
 from session_lint.flow import ir
 from session_lint.flow.engine_base import EngineBase
-from session_lint.flow.facts import EndHow, Ending, Hold, Opener, OpenedBy, SessionKey, Site, UNKNOWN_FACTORY
+from session_lint.flow.facts import UNKNOWN_FACTORY, EndHow, Ending, Hold, Mark, Opener, OpenedBy, SessionKey, Site
 from session_lint.flow.machine import Outcome
 from session_lint.flow.state import State
-from session_lint.knowledge.sqlalchemy import NON_OPENING_METHODS, RELEASING_METHODS
+from session_lint.knowledge.sqlalchemy import BEGIN_METHOD, NESTED_METHOD, NON_OPENING_METHODS, RELEASING_METHODS, STRICT_ISOLATION
 
 # ``commit()`` and ``rollback()`` end a transaction on purpose (``close()`` only gives the
 # connection back): a callee that ends one its caller handed it has done one of these.
@@ -35,8 +35,8 @@ class SessionTransfer(EngineBase):
             elif node.method not in NON_OPENING_METHODS:
                 site = Site(node.pos.line, node.pos.col, Opener(OpenedBy.OPERATION, node.name, node.method))
                 after = after.opened(key, site)
-                if node.writes:
-                    after = after.written(key, site)
+                for mark in _marks(node):
+                    after = after.marked(key, mark, site)
         if node.method == "commit" and after is not state:
             # A commit that raises has not committed (the flush failed, or the COMMIT itself):
             # its handler sees the transaction, and the objects, as they were before it.
@@ -79,6 +79,12 @@ class SessionTransfer(EngineBase):
         # The context manager's exit closes the session on every path, exceptions included.
         return Outcome(normal=after, exc=after)
 
+    def n_Share(self, node: ir.Share, state: State) -> Outcome:
+        after = state
+        for key in state.keys_of(node.name):
+            after = after.marked(key, Mark.SHARED, Site(node.pos.line, node.pos.col, Opener(OpenedBy.PASSED, "tasks")))
+        return Outcome(normal=after)
+
     def n_Yield(self, node: ir.Yield, state: State) -> Outcome:
         seen = self.run.yields.get(node.pos)
         merged = self.join(seen[1], state) if seen is not None else state
@@ -102,3 +108,19 @@ class SessionTransfer(EngineBase):
         if pos not in self.run.unresolved:
             self.run.unresolved[pos] = label
             self.run.unresolved_open[pos] = frozenset(keys)
+
+
+def _marks(node: ir.Use) -> Tuple[Mark, ...]:
+    """What a method call on a session does that ending its transaction early would change."""
+    found = []
+    if node.writes:
+        found.append(Mark.WRITE)
+    if node.locks:
+        found.append(Mark.LOCK)
+    if node.method == NESTED_METHOD:
+        found.append(Mark.NESTED)
+    elif node.method == BEGIN_METHOD:
+        found.append(Mark.BEGIN)
+    if node.isolation in STRICT_ISOLATION:
+        found.append(Mark.ISOLATION)
+    return tuple(found)

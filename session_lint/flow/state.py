@@ -1,6 +1,6 @@
 """The engine's state at a program point: which sessions may have an open transaction (and
 since where), which names may refer to which sessions, which names may hold which loaded ORM
-objects, the writes the open transactions have not committed, and which names hold objects
+objects, what the open transactions did that ending them early would change, and which names hold objects
 built with a session; and how two states join where paths meet. Immutable: every change makes a
 new state."""
 
@@ -9,20 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, FrozenSet, Iterable, List, Optional, Tuple
 
-from session_lint.flow.facts import Ending, Held, SessionKey, Site
+from session_lint.flow.facts import Ending, Held, Mark, SessionKey, Site
 
 
 @dataclass(frozen=True)
 class State:
     """Per program point: which session keys may be open (and since where), which names may
     refer to which session keys, which names may hold which loaded ORM objects, which open
-    transactions may have written, and which names hold objects built with a session."""
+    transactions may have written or locked, and which names hold objects built with a session."""
 
     open: FrozenSet[Tuple[SessionKey, Site]] = frozenset()
     alias: FrozenSet[Tuple[str, SessionKey]] = frozenset()
     objs: FrozenSet[Tuple[str, Held]] = frozenset()
-    # Writes of the open transaction not committed yet (where each was made).
-    writes: FrozenSet[Tuple[SessionKey, Site]] = frozenset()
+    # What the open transactions did that ending them early would change (a write, a lock...),
+    # and where: the first of each kind per path.
+    marks: FrozenSet[Tuple[SessionKey, Mark, Site]] = frozenset()
     # Names of objects built with a session (``svc = AuthService(db)``): using one uses it.
     carry: FrozenSet[Tuple[str, SessionKey]] = frozenset()
 
@@ -41,30 +42,30 @@ class State:
     def opened(self, key: SessionKey, site: Site) -> "State":
         if self.is_open(key):
             return self
-        return State(self.open | {(key, site)}, self.alias, self.objs, self.writes, self.carry)
+        return State(self.open | {(key, site)}, self.alias, self.objs, self.marks, self.carry)
 
     def released(self, key: SessionKey) -> "State":
-        writes = frozenset(x for x in self.writes if x[0] != key) if self.writes else self.writes
-        return State(frozenset(x for x in self.open if x[0] != key), self.alias, self.objs, writes, self.carry)
+        marks = frozenset(x for x in self.marks if x[0] != key) if self.marks else self.marks
+        return State(frozenset(x for x in self.open if x[0] != key), self.alias, self.objs, marks, self.carry)
 
-    def written(self, key: SessionKey, site: Site) -> "State":
-        """A write through session ``key`` (its transaction is open, or opens with it)."""
-        if any(k == key for k, _ in self.writes):
+    def marked(self, key: SessionKey, mark: Mark, site: Site) -> "State":
+        """The open transaction of ``key`` did ``mark`` at ``site`` (the first such is kept)."""
+        if any(k == key and m == mark for k, m, _ in self.marks):
             return self
-        return State(self.open, self.alias, self.objs, self.writes | {(key, site)}, self.carry)
+        return State(self.open, self.alias, self.objs, self.marks | {(key, mark, site)}, self.carry)
 
-    def write_sites(self, key: SessionKey) -> List[Site]:
-        return sorted((s for k, s in self.writes if k == key), key=Site.order)
+    def marks_of(self, key: SessionKey) -> List[Tuple[Mark, Site]]:
+        return sorted(((m, s) for k, m, s in self.marks if k == key), key=lambda x: (x[0], x[1].order()))
 
     def bound(self, name: str, keys: Iterable[SessionKey]) -> "State":
         kept = frozenset(x for x in self.alias if x[0] != name)
-        return State(self.open, kept | {(name, k) for k in keys}, self.objs, self.writes, self.carry)
+        return State(self.open, kept | {(name, k) for k in keys}, self.objs, self.marks, self.carry)
 
     def carrying(self, name: str, keys: Iterable[SessionKey]) -> "State":
         added = {(name, k) for k in keys}
         if not added or added <= self.carry:
             return self
-        return State(self.open, self.alias, self.objs, self.writes, self.carry | added)
+        return State(self.open, self.alias, self.objs, self.marks, self.carry | added)
 
     def carriers(self, key: SessionKey) -> List[str]:
         """Names of objects that keep session ``key`` (built with it, or storing it)."""
@@ -82,7 +83,7 @@ class State:
         kept = frozenset(x for x in self.alias if x[0] != target and not x[0].startswith(prefix))
         objs = frozenset(x for x in self.objs if x[0] != target) if self.objs else self.objs
         carry = frozenset(x for x in self.carry if x[0] != target) if self.carry else self.carry
-        return State(self.open, kept, objs, self.writes, carry)
+        return State(self.open, kept, objs, self.marks, carry)
 
     def held(self, name: str) -> List[Held]:
         # In a stable order: the first one read decides a finding's message, and a frozenset's
@@ -91,21 +92,21 @@ class State:
 
     def holding(self, name: str, held: Iterable[Held]) -> "State":
         kept = frozenset(x for x in self.objs if x[0] != name)
-        return State(self.open, self.alias, kept | {(name, h) for h in held}, self.writes, self.carry)
+        return State(self.open, self.alias, kept | {(name, h) for h in held}, self.marks, self.carry)
 
     def dropped(self, key: SessionKey, which: Callable[[Held], bool]) -> "State":
         """Without the objects of session ``key`` that ``which`` picks."""
         if not any(h.key == key and which(h) for _, h in self.objs):
             return self
         objs = frozenset((n, h) for n, h in self.objs if not (h.key == key and which(h)))
-        return State(self.open, self.alias, objs, self.writes, self.carry)
+        return State(self.open, self.alias, objs, self.marks, self.carry)
 
     def changed(self, key: SessionKey, change: Callable[[Held], Held]) -> "State":
         """Every object loaded through session ``key`` passed through ``change``."""
         if not any(h.key == key for _, h in self.objs):
             return self
         objs = frozenset((n, change(h) if h.key == key else h) for n, h in self.objs)
-        return State(self.open, self.alias, objs, self.writes, self.carry)
+        return State(self.open, self.alias, objs, self.marks, self.carry)
 
     def committed(self, key: SessionKey, expired: Optional[Ending]) -> "State":
         """The objects of session ``key`` after a commit: inserted ones are its own now; all are
@@ -135,4 +136,4 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
         return b
     if b is None or a is b:  # most joins are of a state with itself (an event that changed nothing)
         return a
-    return State(a.open | b.open, a.alias | b.alias, a.objs | b.objs, a.writes | b.writes, a.carry | b.carry)
+    return State(a.open | b.open, a.alias | b.alias, a.objs | b.objs, a.marks | b.marks, a.carry | b.carry)

@@ -107,8 +107,14 @@ class Summaries:
         unresolved = tuple(dict.fromkeys(
             label for pos, label in sorted(run.unresolved.items(), key=lambda item: (item[0].line, item[0].col))
             if run.unresolved_open[pos] & names))  # not while only the callee's own sessions were open
+        marks = {}
+        if run.exit is not None and run.exit.marks:
+            for name, still_open in exit_open.items():
+                found = frozenset(mark for mark, _site in run.exit.marks_of(SessionKey.param(name)))
+                if still_open and found:
+                    marks[name] = found
         effect = CalleeEffect(holds, exit_open, ended, tuple(sorted(run.awaited_params.items())), _handed_back(fn, run),
-                              unresolved)
+                              unresolved, marks)
         self.memo[ident] = effect
         self._fresh.append(ident)
         return effect

@@ -59,6 +59,14 @@ EXPUNGING_METHODS = frozenset({"expunge", "delete"})
 # Methods that write: a transaction that ran one holds pending writes.
 WRITE_METHODS = frozenset({"add", "add_all", "delete", "merge", "flush", "bulk_save_objects", "bulk_insert_mappings",
                            "bulk_update_mappings"})
+# Calls that take row locks, on a query or a statement.
+LOCKING_METHODS = frozenset({"with_for_update"})
+LOCKING_SQL = ("for update", "for share", "for no key update", "for key share")
+# ``begin_nested()``: a savepoint inside the transaction.
+NESTED_METHOD = "begin_nested"
+# Isolation levels under which splitting a transaction changes what it sees.
+STRICT_ISOLATION = frozenset({"REPEATABLE READ", "SERIALIZABLE"})
+ISOLATION_KEYWORD = "isolation_level"
 # Methods that run a statement given to them: they write when it is DML.
 STATEMENT_METHODS = frozenset({"execute", "exec", "scalar", "scalars"})
 # DML constructs (``insert(Tool)``, ``sa.update(...)``) by their last name.
@@ -129,6 +137,44 @@ def is_dml(statement: Optional[ast.AST]) -> bool:
         words = node.value.split(None, 1)
         return bool(words) and words[0].lower() in DML_KEYWORDS
     return False
+
+
+def locks_rows(statement: Optional[ast.AST]) -> bool:
+    """Whether a statement takes row locks: ``select(...).with_for_update()``, or SQL text
+    with ``FOR UPDATE``/``FOR SHARE``."""
+    node = statement
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in LOCKING_METHODS:
+            return True
+        node = node.func.value
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == TEXT_FUNCTION and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = " ".join(node.value.lower().split())
+        return any(clause in text for clause in LOCKING_SQL)
+    return False
+
+
+def isolation_set(call: ast.Call) -> str:
+    """The isolation level a call sets, upper-cased: ``isolation_level="SERIALIZABLE"`` as a
+    keyword or in an ``execution_options`` dict, or ``SET TRANSACTION ISOLATION LEVEL ...``
+    text given to it; "" when it sets none."""
+    for kw in call.keywords:
+        value = kw.value
+        if kw.arg == ISOLATION_KEYWORD and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value.upper().replace("_", " ")
+        if isinstance(value, ast.Dict):
+            for key, item in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and key.value == ISOLATION_KEYWORD and isinstance(item, ast.Constant) \
+                        and isinstance(item.value, str):
+                    return item.value.upper().replace("_", " ")
+    for arg in call.args:
+        node = arg.args[0] if isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == TEXT_FUNCTION and arg.args else arg
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words = " ".join(node.value.upper().split())
+            if words.startswith("SET TRANSACTION ISOLATION LEVEL "):
+                return words[len("SET TRANSACTION ISOLATION LEVEL "):].rstrip(";")
+    return ""
 
 
 def expire_on_commit(call: ast.Call, default: Optional[bool] = True) -> Optional[bool]:

@@ -14,6 +14,7 @@ from session_lint.flow.lower.names import (
     alternatives,
     at_pos,
     call_label,
+    call_root,
     constructs,
     made_args,
     made_name,
@@ -30,10 +31,13 @@ from session_lint.knowledge.sqlalchemy import (
     EXPUNGING_METHODS,
     REFRESH_METHOD,
     SESSION_CLASSES,
+    LOCKING_METHODS,
     STATEMENT_METHODS,
     WRITE_METHODS,
     expire_on_commit,
     is_dml,
+    isolation_set,
+    locks_rows,
 )
 from session_lint.source.parsed import Arg, call_args, name_id, preorder
 
@@ -75,13 +79,21 @@ class CallLowering(FunctionState):
             self.expr(arg.value, out)
         if isinstance(func, ast.Attribute):
             receiver = name_of(func.value)
-            writes = func.attr in WRITE_METHODS or (func.attr in STATEMENT_METHODS and bool(args) and is_dml(args[0].value))
+            statement = args[0].value if args and func.attr in STATEMENT_METHODS else None
+            writes = func.attr in WRITE_METHODS or is_dml(statement)
+            locks = locks_rows(statement)
+            isolation = isolation_set(node)
             if receiver is None and type(func.value) in CHOICES:
                 # ``(conn or db).execute()``: whichever of them it is, it is used.
                 for name in alternatives(func.value):
-                    out.append(ir.Use(name, func.attr, self.m.pos(node), awaited, writes))
+                    out.append(ir.Use(name, func.attr, self.m.pos(node), awaited, writes, locks, isolation))
+            if receiver is None and func.attr in LOCKING_METHODS:
+                # ``db.query(Tool).with_for_update().first()``: the session's query locks its rows.
+                root = call_root(node)
+                if root is not None:
+                    out.append(ir.Use(root, func.attr, self.m.pos(node), awaited, locks=True))
             if receiver is not None:
-                out.append(ir.Use(receiver, func.attr, self.m.pos(node), awaited, writes))
+                out.append(ir.Use(receiver, func.attr, self.m.pos(node), awaited, writes, locks, isolation))
                 if receiver in self.orm_names:
                     # ``tool.describe()``: the method reads what its body reads from self.
                     out.append(ir.Touch(receiver, (func.attr,), self.m.pos(func)))
@@ -103,6 +115,9 @@ class CallLowering(FunctionState):
         if kind is Kind.BLOCKING:
             out.append(ir.Sink(qual or call_label(node.func), pos, blocking=True))
             return
+        if kind is Kind.TASK:
+            # ``create_task(f(db))``: the session is used by a task while this function goes on.
+            self.share(node, pos, out)
         if kind is Kind.TASK and isinstance(node.func, ast.Attribute):
             group = name_of(node.func.value)
             if group in self.task_groups and (node.args or node.keywords):
@@ -127,6 +142,8 @@ class CallLowering(FunctionState):
             if kind in (Kind.AWAIT, Kind.CONTEXT):
                 out.append(ir.Sink(qual or call_label(inner.func), pos, blocking=False))
             elif kind in (Kind.WRAPPER, Kind.TASK):
+                if len(call_args(inner)) > 1:
+                    self.share(inner, pos, out)  # ``gather(a(db), b(db))`` runs them at the same time
                 for arg in call_args(inner):
                     out.extend(self.coroutine_nodes(arg.value, pos))
             elif kind is Kind.THREAD:
@@ -140,6 +157,12 @@ class CallLowering(FunctionState):
             return
         self.expr(inner, out)
         out.extend(self.coroutine_nodes(inner, pos))
+
+    def share(self, node: ast.Call, pos: ir.Pos, out: List[ir.Node]) -> None:
+        """The names handed to the coroutines ``node`` runs concurrently."""
+        names = {name for arg in call_args(node) if isinstance(arg.value, ast.Call)
+                 for _where, name in name_args(arg.value)}
+        out.extend(ir.Share(name, pos) for name in sorted(names))
 
     def passing_call(self, node: ast.Call, out: List[ir.Node], awaited: bool, qual: Optional[str] = None, pos: Optional[ir.Pos] = None) -> None:
         """A call we cannot follow: it still matters if it receives a session."""
