@@ -162,7 +162,8 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", is_flag=True, help="Print a unified diff and write nothing (exit 1 if anything would change).")
-@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes where an ORM object escapes the new session.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply unsafe fixes (pending writes committed early, an ORM object reloaded after the release).")
 @click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
 @click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=DEFAULT_CACHE_DIR, show_default=True)
@@ -170,10 +171,11 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
 @_setting_options
 def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional[str], exclude: Tuple[str, ...],
         cache_dir: str, no_cache: bool, **flags) -> None:
-    """Rewrite handlers that hold their session across a slow await (SL101, SL102) into the
-    short-lived-session pattern."""
-    from session_lint.fix.model import Status  # libcst: only for commands that rewrite
-    from session_lint.fix.runner import fix_paths
+    """End each held transaction before its slow call: a handler whose session is used only
+    before it reads in a short-lived session (extract); elsewhere the transaction is committed
+    where it is held (release). Every rewrite is checked again before it is written."""
+    from session_lint.fix.runner import fix_paths  # libcst: only for commands that rewrite
+    from session_lint.report.fixes import fix_lines, fix_summary
 
     paths = paths or (".",)
     settings = _settings_or_exit(config, paths, flags)
@@ -183,27 +185,17 @@ def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional
     for file in result.files:
         if diff and file.diff:
             click.echo(file.diff, nl=False)
-        for o in file.outcomes:
-            if o.status is Status.FIXED:
-                note = f" (unsafe: {o.reason})" if o.reason else ""
-                verb = "would fix" if diff else "fixed"
-                report(f"{file.path}:{o.line}: {verb} {o.function}{note}")
-            elif o.status is Status.UNSAFE:
-                report(f"{file.path}:{o.line}: unsafe fix not applied to {o.function}: {o.reason} (--unsafe-fixes applies it)")
-            else:
-                report(f"{file.path}:{o.line}: refused {o.function}: {o.reason}")
         if file.error:
-            report(f"{file.path}: {file.error}")
-    fixed = result.count(Status.FIXED)
-    changed = sum(1 for f in result.files if f.changed)
-    verb = "Would fix" if diff else "Fixed"
-    report(f"{verb} {fixed} handler(s) in {changed} file(s); {result.count(Status.UNSAFE)} unsafe fix(es) not applied; "
-           f"{result.count(Status.REFUSED)} refused.")
+            report(f"{file.path}: {file.error}" if file.path else f"session-lint: {file.error}")
+    for line in fix_lines(result.outcomes, diff):
+        report(line)
+    report(fix_summary(result, diff))
     if any(f.error.startswith("internal error") for f in result.files):
         sys.exit(EXIT_ERROR)
+    changed = sum(1 for f in result.files if f.changed)
     if diff:
         sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
-    remaining = len(result.check.findings) - fixed if result.check else 0
+    remaining = len(result.check.findings) - len(result.resolved()) if result.check else 0
     sys.exit(EXIT_FINDINGS if remaining > 0 else EXIT_CLEAN)
 
 

@@ -13,10 +13,8 @@ from libcst.codemod import Codemod, CodemodContext, SkipFile
 from session_lint import config as settings_mod
 from session_lint.run.analysis import Analysis, analyze
 from session_lint.source.parse import ParseFailure
-from session_lint.fix.facts import FactsOracle
-from session_lint.fix.factories import resolve_factories
-from session_lint.fix.model import Status
-from session_lint.fix.source import fix_source
+from session_lint.fix.planner import plan_fixes
+from session_lint.report.fixes import fix_lines
 from session_lint.source.modules import project_root
 
 
@@ -33,7 +31,7 @@ class FixHeldSessions(Codemod):
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument("--unsafe-fixes", action="store_true", default=False,
-                                help="Also apply fixes where an ORM object escapes the new session.")
+                                help="Also apply unsafe fixes (pending writes committed early, an ORM object reloaded).")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         filename = self.context.filename
@@ -45,20 +43,18 @@ class FixHeldSessions(Codemod):
         if root not in self.analyses:
             self.analyses[root] = Analysis(settings, [root])
         analysis = self.analyses[root]
-        project = analysis.project
         data = tree.bytes
         try:
-            findings = analyze(data, path, settings, analysis)
-            index = project.index(data, path)
+            findings = analyze(data, path, settings, analysis, display_path=str(path))
         except ParseFailure as failure:
             raise SkipFile(failure.message) from None
-        factories = resolve_factories(index, findings, settings, project)
-        result = fix_source(data, findings, index, factories, self.unsafe_fixes, FactsOracle(analysis))
-        for outcome in result.outcomes:
-            if outcome.status is Status.REFUSED:
-                self.warn(f"line {outcome.line}: refused {outcome.function}: {outcome.reason}")
-            elif outcome.status is Status.UNSAFE:
-                self.warn(f"line {outcome.line}: unsafe fix not applied to {outcome.function}: {outcome.reason}")
-        if result.source is None:
+        plan = plan_fixes(findings, analysis, settings, [root], self.unsafe_fixes)
+        left = [o for o in plan.outcomes if not o.applied]
+        for line in fix_lines(left, diff=False):
+            self.warn(line)
+        for other in sorted(set(plan.sources) - {str(path)}):
+            self.warn(f"{other}: a release belongs in this file too: run `session-lint fix` to write it")
+        new = plan.sources.get(str(path))
+        if new is None:
             raise SkipFile("nothing to fix")
-        return cst.parse_module(result.source)
+        return cst.parse_module(new)

@@ -98,7 +98,10 @@ def test_json_format(tmp_path: Path):
         "function": "handler",
         "session": "db",
         "chain": ["httpx.AsyncClient.get"],
-        "fix": "refused: no short-lived session factory found next to the dependency; set fix-factory",
+        # No short-lived factory to extract into: the transaction is released where it is held.
+        "fix": "safe",
+        "fix_plan": {"status": "safe", "rewrite": "release", "where": "handler (held.py:10), before line 12",
+                     "reason": None},
     }
 
 

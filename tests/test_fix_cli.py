@@ -71,13 +71,14 @@ def test_bom_and_latin1_cookie_survive(tmp_path, monkeypatch):
 
 def test_file_changed_since_read_is_left_alone(tmp_path, monkeypatch):
     target = workspace(tmp_path, "spec_example.py")
-    real_fix_source = fix_runner.fix_source
+    real_plan = fix_runner.plan_fixes
 
-    def edit_then_fix(data, *args, **kwargs):
+    def edit_then_plan(*args, **kwargs):
+        planned = real_plan(*args, **kwargs)
         target.write_text(target.read_text() + "\n# edited meanwhile\n")
-        return real_fix_source(data, *args, **kwargs)
+        return planned
 
-    monkeypatch.setattr(fix_runner, "fix_source", edit_then_fix)
+    monkeypatch.setattr(fix_runner, "plan_fixes", edit_then_plan)
     result = fix([target.name], tmp_path, monkeypatch)
     assert "not written: it changed on disk since it was read" in result.output
     assert target.read_text().endswith("# edited meanwhile\n")
@@ -110,19 +111,21 @@ def test_libcst_codemod_command(tmp_path):
 
 
 def test_codemod_reports_refusals_as_warnings(tmp_path):
-    target = workspace(tmp_path, "refused_used_after.py")
+    target = workspace(tmp_path, "refused_shared_try.py")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, "-m", "libcst.tool", "codemod", "-x", "--no-format", "--hide-progress",
          "session_lint.codemod.FixHeldSessions", target.name],
         cwd=tmp_path, capture_output=True, text=True, env=env,
     )
-    assert "refused read_tool: the session is used again after the slow call (line 15)" in proc.stderr
-    assert target.read_bytes() == (CASES / "refused_used_after.py").read_bytes()
+    assert ("refused_shared_try.py:15:16: SL101 unsafe, not applied (--unsafe-fixes applies it): pending writes "
+            "(line 14) would be committed before the slow call") in proc.stderr
+    assert target.read_bytes() == (CASES / "refused_shared_try.py").read_bytes()
 
 
-def test_handler_called_from_another_module_is_refused(tmp_path, monkeypatch):
-    # The caller is in a module of its own: only the project-wide index sees that call.
+def test_handler_called_from_another_module_keeps_its_parameter(tmp_path, monkeypatch):
+    # The caller is in a module of its own: only the project-wide index sees that call. Dropping
+    # the handler's parameter would break it, so the transaction is released in place instead.
     handler = workspace(tmp_path, "registered_not_called.py")
     before = handler.read_bytes()
     (tmp_path / "sync_jobs.py").write_text(
@@ -133,6 +136,7 @@ def test_handler_called_from_another_module_is_refused(tmp_path, monkeypatch):
         "    return [await fetch_feed(feed_id=i, db=db) for i in feed_ids]\n"
     )
     result = fix(["."], tmp_path, monkeypatch)
-    assert ("refused fetch_feed: fetch_feed is also called directly (sync_jobs.py, sync_all, line 5): "
-            "dropping its 'db' parameter would break that call") in result.output, result.output
-    assert handler.read_bytes() == before
+    assert "SL101 fixed by release in fetch_feed (registered_not_called.py:" in result.output, result.output
+    fixed = handler.read_text()
+    assert "db: Session = Depends(get_db)" in fixed and "    db.commit()\n" in fixed
+    assert fixed != before.decode()

@@ -1,6 +1,8 @@
-"""Applying extract plans (SPEC 4a) to a module: the database phase wrapped in the factory's
-``with`` block with the extracted locals at its end, reads after it replaced by those locals, the
-session parameter and its docstring entry dropped, and the imports brought up to date."""
+"""Applying the rewrites planned for a module in one pass: extract plans (SPEC 4a: the database
+phase wrapped in the factory's ``with`` block with the extracted locals at its end, reads after
+it replaced by those locals, the session parameter and its docstring entry dropped) and release
+edits (SPEC 4b: copies and ``commit()`` before the statement holding the slow call), then the
+imports brought up to date."""
 
 from __future__ import annotations
 
@@ -11,23 +13,28 @@ import libcst as cst
 from session_lint.fix.docstrings import drop_docstring_entry
 from session_lint.fix.extract import Plan
 from session_lint.fix.imports import update_imports
+from session_lint.fix.release_edit import ReleaseEdit, ReleaseRewriter
 from session_lint.fix.syntax import find_param, without_param
 
 
-def apply_plans(wrapper: cst.MetadataWrapper, plans: Sequence[Plan], module_name: str) -> cst.Module:
-    rewritten = wrapper.module.visit(_Rewriter({p.func: p for p in plans}))
+def apply_plans(wrapper: cst.MetadataWrapper, plans: Sequence[Plan], module_name: str,
+                releases: Sequence[ReleaseEdit] = ()) -> cst.Module:
+    rewritten = wrapper.module.visit(_Rewriter({p.func: p for p in plans}, releases))
+    if not plans:
+        return rewritten
     added = [(p.factory.module, p.factory.name) for p in plans if p.factory.module is not None]
     removed = [node for p in plans for node in p.removed]
     return update_imports(wrapper, rewritten, added, removed, module_name)
 
 
-class _Rewriter(cst.CSTTransformer):
-    """Rewrites each planned handler: its phase, its reads after the phase, its signature."""
+class _Rewriter(ReleaseRewriter):
+    """Rewrites each planned handler (its phase, its reads after the phase, its signature) and
+    makes each release's edits."""
 
-    def __init__(self, plans: Dict[cst.FunctionDef, Plan]) -> None:
+    def __init__(self, plans: Dict[cst.FunctionDef, Plan], releases: Sequence[ReleaseEdit] = ()) -> None:
+        super().__init__(releases)
         self.plans = plans
         self.by_owner: Dict[cst.CSTNode, Plan] = {p.block_owner: p for p in plans.values()}
-        self.replace: Dict[cst.CSTNode, str] = {}
         for p in plans.values():
             self.replace.update(p.replace)
 

@@ -11,8 +11,9 @@ module only finds, on the libcst tree, where those names are bound and read.
 from __future__ import annotations
 
 import builtins
+import functools
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, ParentNodeProvider, PositionProvider
@@ -61,13 +62,24 @@ class Planner:
     def __init__(self, wrapper: cst.MetadataWrapper, index: Optional[ModuleIndex], factories: Sequence[Factory],
                  callers: Mapping[str, Sequence[CallSite]]) -> None:
         self.module = wrapper.module
+        self.wrapper = wrapper
         self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.contexts = wrapper.resolve(ExpressionContextProvider)
         self.index = index
         self.factories = list(factories)
         self.callers = callers
-        self.module_names = names_in(self.module) | set(dir(builtins))
+
+    # Resolved when a handler is planned: most files have none, and these walk the whole module.
+    @functools.cached_property
+    def module_names(self) -> Set[str]:
+        return names_in(self.module) | set(dir(builtins))
+
+    @property
+    def parents(self):
+        return self.wrapper.resolve(ParentNodeProvider)
+
+    @property
+    def contexts(self):
+        return self.wrapper.resolve(ExpressionContextProvider)
 
     def contains(self, node: cst.CSTNode, line: int, col: int) -> bool:
         rng = self.positions.get(node)

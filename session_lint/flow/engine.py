@@ -31,7 +31,7 @@ class Engine(SessionTransfer, ObjectTransfer, CallTransfer):
         state = State()
         for e in entry:
             state = state.bound(e.name, [e.key])
-            self.configs[e.key] = self.config(e.factory_key, None)
+            self.configs[e.key] = e.config if e.config is not None else self.config(e.factory_key, None)
             if e.open_site is not None:
                 state = state.opened(e.key, e.open_site)
         out = self.block(self.fn.body, state)

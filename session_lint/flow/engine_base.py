@@ -39,6 +39,8 @@ class EntrySession:
     open_site: Optional[Site] = None
     # The dependency that makes it (``get_db``), for its session factory's settings.
     factory_key: Optional[str] = None
+    # Its factory's settings when the caller knows them (a release re-checked in a callee).
+    config: Optional[SessionConfig] = None
 
 
 @dataclass

@@ -209,6 +209,8 @@ class SessionConfig:
     expire_on_commit: Optional[bool] = None
     commits_on_exit: bool = False
     rolls_back_on_error: bool = False
+    # The strict isolation level its engine sets, where: (level, path, line).
+    isolation: Optional[Tuple[str, str, int]] = None
 
 
 UNKNOWN_FACTORY = SessionConfig()

@@ -41,6 +41,9 @@ class Use:
     locks: bool = False
     # The isolation level the call sets for the transaction, when it sets one.
     isolation: str = ""
+    # A ``commit()`` written between ``expire_on_commit = False`` and ``= True``: it leaves what
+    # the session loaded as it was, whatever the factory says.
+    keeps_loaded: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,16 @@ class Each:
 
 
 @dataclass(frozen=True)
+class Derive:
+    """``target = name.a.b``: ``target`` holds what the attributes of the objects ``name``
+    holds lead to, when that is a relationship (related objects of the same session)."""
+
+    target: str
+    source: str
+    attrs: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Share:
     """``name`` is handed to coroutines that run at the same time as each other or as this
     function (``asyncio.gather(a(db), b(db))``, ``create_task(f(db))``)."""
@@ -218,8 +231,8 @@ class Expunge:
     pos: Pos
 
 
-Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Store, Share, Refresh,
-              Expunge]
+Event = Union[Use, Bind, Unbind, OpenSession, CloseSession, Sink, Call, Yield, Load, Each, Touch, Store, Share, Derive,
+              Refresh, Expunge]
 
 
 # ---------------------------------------------------------------- structure

@@ -47,7 +47,7 @@ class ObjectTransfer(EngineBase):
             state = state.dropped(key, lambda h: h.pending)
             closed = Ending(line, EndHow.CLOSED)
             return state.changed(key, lambda h: replace(h, ended=h.ended or closed))
-        expire = self.configs.get(key, UNKNOWN_FACTORY).expire_on_commit
+        expire = False if node.keeps_loaded else self.configs.get(key, UNKNOWN_FACTORY).expire_on_commit
         if node.method == "commit":
             return state.committed(key, Ending(line, EndHow.COMMITTED) if expire else None)
         if node.method == "rollback":
@@ -97,6 +97,22 @@ class ObjectTransfer(EngineBase):
                 after = after.marked(h.key, Mark.WRITE, site)
         return Outcome(normal=after)
 
+    def n_Derive(self, node: ir.Derive, state: State) -> Outcome:
+        """``gateway = tool.gateway``: the related objects, of the same session, when every
+        attribute on the way is a relationship (a column gives a plain value)."""
+        derived: List[Held] = []
+        if self.orm is not None:
+            for h in state.held(node.source):
+                model = self.orm.model(h.model)
+                for attr in node.attrs:
+                    rel = model.relationships.get(attr) if model is not None else None
+                    model = self.orm.related(model, rel) if rel is not None and model is not None else None
+                    if model is None:
+                        break
+                if model is not None:
+                    derived.append(Held(h.key, model.key, ended=h.ended))
+        return Outcome(normal=state.holding(node.target, derived))
+
     def n_Each(self, node: ir.Each, state: State) -> Outcome:
         return Outcome(normal=state.holding(node.target, state.held(node.source)))
 
@@ -113,7 +129,7 @@ class ObjectTransfer(EngineBase):
 
     def n_Touch(self, node: ir.Touch, state: State) -> Outcome:
         after: List[Held] = []
-        opened = state
+        opened = self._mutated(node, state)
         for h in state.held(node.name):
             if h.ended is None and h.expired is None:
                 if not state.is_open(h.key):
@@ -133,6 +149,18 @@ class ObjectTransfer(EngineBase):
         if not after:
             return Outcome(normal=state)
         return Outcome(normal=opened.holding(node.name, after))
+
+    def _mutated(self, node: ir.Touch, state: State) -> State:
+        """``user.increment_failed_attempts()``: a method that sets attributes of its object
+        writes as ``user.failed_attempts = ...`` would."""
+        if self.orm is None or len(node.attrs) != 1:
+            return state
+        site = Site(node.pos.line, node.pos.col, Opener(OpenedBy.OPERATION, node.name, node.attrs[0]))
+        for h in state.held(node.name):
+            model = self.orm.model(h.model) if h.ended is None else None
+            if model is not None and node.attrs[0] in model.mutators:
+                state = state.marked(h.key, Mark.WRITE, site)
+        return state
 
     def _loads_through(self, held: Held, node: ir.Touch, state: State, problem: Optional[Problem]) -> State:
         """A read that loads (a reload, a lazy load) queries through the object's session, which

@@ -26,7 +26,8 @@ class SessionTransfer(EngineBase):
     def n_Use(self, node: ir.Use, state: State) -> Outcome:
         after = state
         for key in state.keys_of(node.name):
-            if node.method in _ENDS:
+            if node.method in _ENDS and not node.keeps_loaded:
+                # (A commit that keeps loaded objects as they were expires nothing of a caller's.)
                 self.run.ended.setdefault(key, set()).add(_ENDS[node.method])
             if state.objs:
                 after = self.objects_after(node, key, after)

@@ -20,7 +20,7 @@ from session_lint.index.module_index import ModuleIndex
 from session_lint.source.atomic import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 21
+FORMAT = 22
 
 
 def digest(data: bytes) -> str:

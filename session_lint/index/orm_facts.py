@@ -25,7 +25,10 @@ from session_lint.knowledge.sqlalchemy import (
     SESSION_MAKER_NAMES,
     SQLMODEL_BASE,
     TABLE_ATTRIBUTES,
+    ISOLATION_KEYWORD,
+    STRICT_ISOLATION,
     expire_on_commit,
+    isolation_set,
 )
 from session_lint.source.parsed import child_nodes, dotted, returned_values
 
@@ -53,6 +56,9 @@ class Model:
     properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     # The same for the other methods: calling one reads those.
     methods: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    # The methods that set attributes of ``self`` (``user.increment_failed_attempts()``):
+    # calling one is a write the session will flush.
+    mutators: FrozenSet[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class OrmFacts:
     # relationship targets' backrefs: target class as written -> (attribute, owner class name)
     backrefs: Tuple[Tuple[str, str, str, str], ...] = ()
     sessions: Dict[str, SessionSource] = field(default_factory=dict)
+    # Where the module sets a strict isolation level (``create_engine(...,
+    # isolation_level="SERIALIZABLE")``): (level, line).
+    isolation: Tuple[Tuple[str, int], ...] = ()
 
 
 def _last(node: ast.AST) -> Optional[str]:
@@ -98,10 +107,14 @@ def _constant(node: Optional[ast.expr]):
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def read(tree: ast.Module, text_of: Optional[Callable[[ast.AST], bytes]] = None) -> OrmFacts:
+def read(tree: ast.Module, text_of: Optional[Callable[[ast.AST], bytes]] = None, source: bytes = b"") -> OrmFacts:
     """The ORM facts of one module's top level. ``text_of`` gives a node's source text, when
-    known: it lets functions that cannot hand a session over go unread."""
+    known: it lets functions that cannot hand a session over go unread; ``source`` the module's
+    text, when known: only a module that says ``isolation_level`` is searched for one."""
     facts = OrmFacts()
+    if ISOLATION_KEYWORD.encode() in source:
+        facts.isolation = tuple((level, node.lineno) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                                for level in (isolation_set(node),) if level in STRICT_ISOLATION)
     backrefs = []
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef):
@@ -183,16 +196,29 @@ def _read_class(node: ast.ClassDef) -> Tuple[Optional[Model], list]:
         return None, []
     # Only a mapped class's methods are followed, and most classes are not mapped: their
     # bodies are not walked.
+    mutators = set()
     for stmt in functions:
         decorators = {_last(d) for d in stmt.decorator_list}
         if decorators & PROPERTY_DECORATORS:
             properties[stmt.name] = _self_reads(stmt)
         elif not decorators & {"staticmethod", "classmethod"}:
             methods[stmt.name] = _self_reads(stmt)
+            if _sets_self(stmt):
+                mutators.add(stmt.name)
     bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
     model = Model(node.name, bases, frozenset(columns), frozenset(deferred), relationships,
-                  frozenset(behaviour), declares_table, properties, methods)
+                  frozenset(behaviour), declares_table, properties, methods, frozenset(mutators))
     return model, backrefs
+
+
+def _sets_self(fn: ast.AST) -> bool:
+    """Whether a method sets an attribute of its first parameter (``self.count += 1``)."""
+    args = fn.args.args  # type: ignore[attr-defined]
+    if not args:
+        return False
+    me = args[0].arg
+    return any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
+               and isinstance(node.ctx, ast.Store) for node in _walk_in_order(fn))
 
 
 def _self_reads(fn: ast.AST) -> Tuple[str, ...]:
@@ -413,3 +439,4 @@ class MappedClass:
     relationships: Dict[str, Relationship]
     properties: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     methods: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    mutators: FrozenSet[str] = frozenset()

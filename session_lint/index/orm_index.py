@@ -29,7 +29,7 @@ class OrmIndex:
             model = facts.orm.models.get(name) if facts.orm is not None else None
             return (facts, model) if model is not None else None
 
-        return self.project._top_level(key, found)
+        return self.project.top_level(key, found)
 
     def model(self, key: str) -> Optional[MappedClass]:
         if key in self._models:
@@ -43,6 +43,7 @@ class OrmIndex:
             relationships: Dict[str, Relationship] = {}
             properties: Dict[str, Tuple[str, ...]] = {}
             methods: Dict[str, Tuple[str, ...]] = {}
+            mutators: Set[str] = set()
             for base in body.bases:
                 base_key = _key_in(facts, base)
                 parent = self.model(base_key) if base_key else None
@@ -52,11 +53,13 @@ class OrmIndex:
                     relationships.update(parent.relationships)
                     properties.update(parent.properties)
                     methods.update(parent.methods)
+                    mutators |= parent.mutators
             columns |= body.columns
             deferred = (deferred - body.columns) | body.deferred
             relationships.update(body.relationships)
             properties.update(body.properties)
             methods.update(body.methods)
+            mutators = (mutators - set(body.methods)) | set(body.mutators)
             for attr, lazy, owner in self._backrefs(facts, body.name):
                 relationships.setdefault(attr, Relationship(owner, lazy, True))
             # A method or property defined on the class is code, not a mapped attribute.
@@ -64,7 +67,7 @@ class OrmIndex:
                 relationships.pop(attr, None)
                 columns.discard(attr)
             merged = MappedClass(facts.qual_of_local(body.name), facts.name, frozenset(columns),
-                                 frozenset(deferred), relationships, properties, methods)
+                                 frozenset(deferred), relationships, properties, methods, frozenset(mutators))
         self._models[key] = merged
         return merged
 
@@ -98,6 +101,15 @@ class OrmIndex:
             return self.model(candidates.pop())
         return None
 
+    def strict_isolation(self) -> Optional[Tuple[str, str, int]]:
+        """Where the project (the modules read so far) sets REPEATABLE READ or SERIALIZABLE:
+        (level, path, line); None when nowhere."""
+        for module in sorted(self.project.modules(), key=lambda m: m.path):
+            if module.orm is not None and module.orm.isolation:
+                level, line = module.orm.isolation[0]
+                return level, module.path, line
+        return None
+
     # ------------------------------------------------------------ session factories
 
     def session_config(self, key: str) -> Optional[SessionConfig]:
@@ -118,12 +130,15 @@ class OrmIndex:
             source = facts.orm.sessions.get(name) if facts.orm is not None else None
             return (facts, source) if source is not None else None
 
-        declared = self.project._top_level(key, found)
+        declared = self.project.top_level(key, found)
         if declared is None:
             return None
         facts, source = declared
         if source.kind == "maker":
-            return SessionConfig(source.expire, False, False)
+            # A strict level set in the module that makes the sessionmaker is its engine's.
+            strict = facts.orm.isolation[0] if facts.orm is not None and facts.orm.isolation else None
+            return SessionConfig(source.expire, False, False,
+                                 (strict[0], facts.path, strict[1]) if strict is not None else None)
         target = _key_in(facts, source.calls) if source.calls else None
         if target is None:
             return None
@@ -131,7 +146,8 @@ class OrmIndex:
         if inner is None:
             return None
         if source.kind == "function":
-            return SessionConfig(inner.expire_on_commit, source.commits_on_exit, source.rolls_back_on_error)
+            return SessionConfig(inner.expire_on_commit, source.commits_on_exit, source.rolls_back_on_error,
+                                 inner.isolation)
         return inner  # an alias: the wrapped function's settings
 
 

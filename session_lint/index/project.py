@@ -54,6 +54,17 @@ class Project:
         self._near: Optional[Path] = None
         # While a module is lowered: the modules it consulted and their interface digests.
         self._reading: List[Dict[str, str]] = []
+        # Files read from here instead of from disk (by resolved path): code ``fix`` rewrote and
+        # checks again before writing it.
+        self.overlay: Dict[Path, bytes] = {}
+        # An earlier index of the same tree (``fix`` checking its rewrite again): a module not in
+        # the overlay is taken from it while the modules it was built from show the interfaces
+        # they showed then, as the on-disk cache would.
+        self._earlier: Dict[Path, ModuleIndex] = {}
+
+    def reuse(self, earlier: "Project") -> None:
+        """Take unchanged modules from ``earlier`` rather than lowering them again."""
+        self._earlier = earlier._by_path
 
     # ------------------------------------------------------------ files and modules
 
@@ -68,7 +79,7 @@ class Project:
             return known.interface
         result: Optional[str] = None
         try:
-            data = Path(path).read_bytes()
+            data = self.read(Path(path))
             content_hash = digest(data)
             result = self.cache.get_interface(content_hash) if self.cache else None
             if result is None:
@@ -88,6 +99,11 @@ class Project:
         known = self._by_path.get(key)
         if known is not None:
             return known
+        index = self._reusable(key)
+        if index is not None:
+            self._interfaces[str(key)] = index.interface
+            self.register(index, path)
+            return index
         content_hash = digest(data)
         name, _ = module_name(path)
         index = self.cache.get(content_hash, name, self.interface) if self.cache else None
@@ -114,6 +130,26 @@ class Project:
         self._interfaces[str(key)] = index.interface
         self.register(index, path)
         return index
+
+    def _reusable(self, key: Path) -> Optional[ModuleIndex]:
+        earlier = self._earlier.get(key)
+        if earlier is None or key in self.overlay:
+            return None
+        if any(self.interface(dep) != shown for dep, shown in earlier.deps.items()):
+            return None
+        return earlier
+
+    def read(self, path: Path) -> bytes:
+        """The content of the module file at ``path``: the overlay's, else the disk's."""
+        if self.overlay:
+            found = self.overlay.get(path.resolve())
+            if found is not None:
+                return found
+        return path.read_bytes()
+
+    def has(self, path: Path) -> bool:
+        """Whether the module file at ``path`` is indexed in this run."""
+        return path.resolve() in self._by_path
 
     def indexed_paths(self) -> Set[Path]:
         """Every module file this run has read: indexed, or found unreadable."""
@@ -172,7 +208,7 @@ class Project:
                     if path.stat().st_size > self.settings.max_file_size_kb * 1024:
                         self._failed.add(key)
                         return None
-                    known = self.index(path.read_bytes(), path)
+                    known = self.index(self.read(path), path)
                 except (ParseFailure, OSError, RecursionError, FileTimeout):
                     # A module that cannot be read in time is "not available" to its importers;
                     # it is reported (SL004) when the run reaches it as a file of its own.
@@ -234,7 +270,7 @@ class Project:
             return self.return_type(facts.imports[name], hops - 1)
         return None
 
-    def _top_level(self, qual: str, found: Callable[[ModuleIndex, str], object], hops: int = _HOPS):
+    def top_level(self, qual: str, found: Callable[[ModuleIndex, str], object], hops: int = _HOPS):
         """``found(module, name)`` for the module-level name ``qual`` of another module, following
         re-exports (``from .client import get_client`` in a package ``__init__``)."""
         if hops <= 0:
@@ -247,13 +283,13 @@ class Project:
         if result is not None:
             return result
         if name in facts.imports and facts.imports[name] != qual:
-            return self._top_level(facts.imports[name], found, hops - 1)
+            return self.top_level(facts.imports[name], found, hops - 1)
         return None
 
     def value(self, qual: str) -> Optional[Val]:
         """What a module-level name of another module is bound to, when that is known (an
         instance, ``http = httpx.AsyncClient()``, or a session factory)."""
-        return self._top_level(qual, lambda facts, name: facts.globals.get(name))
+        return self.top_level(qual, lambda facts, name: facts.globals.get(name))
 
     def alias_dependency(self, qual: str) -> Optional[Tuple[str, Optional[str]]]:
         """The dependency an ``Annotated`` alias of another module carries, and its key."""
@@ -262,7 +298,7 @@ class Project:
             text = facts.dependency_aliases.get(name)
             return (text, facts.alias_key(text)) if text is not None else None
 
-        return self._top_level(qual, found)
+        return self.top_level(qual, found)
 
     def function(self, key: str) -> Optional[ir.FunctionIR]:
         """The lowered function with global key ``key`` (``pkg.mod.Class.method``), following

@@ -33,3 +33,10 @@ PARTIAL = "functools.partial"
 ABSTRACT_DECORATOR = "abstractmethod"
 PROTOCOL_BASE = "Protocol"
 NOT_IMPLEMENTED = "NotImplementedError"
+
+# Classes whose instances are plain values: a function annotated to return one gives no object of
+# a session, whatever it was handed.
+VALUE_TYPES = frozenset({
+    "str", "int", "float", "bool", "bytes", "bytearray", "complex", "dict", "list", "set", "frozenset", "tuple",
+    "None", "NoneType", "datetime.datetime", "datetime.date", "datetime.timedelta", "decimal.Decimal", "uuid.UUID",
+})

@@ -6,7 +6,7 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 from session_lint.flow.facts import Detached, Hold
 
@@ -21,10 +21,13 @@ class FixStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class FixNote:
-    """What ``fix`` would do with a finding, and why (for a person)."""
+    """What ``fix`` would do with a finding: its status, why (for a person), which rewrite
+    (``extract``, ``release``) and the function it changes or where a person must act."""
 
     status: FixStatus
     reason: str = ""
+    rewrite: str = ""
+    where: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -61,6 +64,19 @@ def fingerprint(finding: Finding, line_text: str) -> str:
     text = re.sub(r"\s+", " ", line_text.split("#", 1)[0]).strip()
     raw = "|".join((finding.path.replace("\\", "/"), finding.function, finding.code, text))
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def identities(findings: Iterable[Finding]) -> Dict[Finding, Tuple[str, int]]:
+    """Each finding's fingerprint and which of the findings sharing it it is, in line order: the
+    same slow call written twice in one function (same line text) is two findings, told apart
+    across an edit that moves both."""
+    seen: Dict[str, int] = {}
+    out: Dict[Finding, Tuple[str, int]] = {}
+    for f in sorted(findings, key=lambda f: (f.path, f.line, f.col, f.code)):
+        n = seen.get(f.fingerprint, 0)
+        seen[f.fingerprint] = n + 1
+        out[f] = (f.fingerprint, n)
+    return out
 
 
 # The same comment flake8 reads: ``# noqa`` or ``# noqa: SL101,SL102`` (also ``# NOQA:SL101``).

@@ -47,6 +47,7 @@ def as_json(f: Finding) -> dict:
         "chain": list(f.chain),
         "fingerprint": f.fingerprint or None,
         "fix": _fix(f),
+        "fix_plan": _fix_plan(f),
     }
 
 
@@ -55,6 +56,15 @@ def _fix(f: Finding) -> Optional[str]:
     if f.fix is None:
         return None
     return f.fix.status.value if not f.fix.reason else f"{f.fix.status.value}: {f.fix.reason}"
+
+
+def _fix_plan(f: Finding) -> Optional[dict]:
+    """What ``fix`` would do, as data: ``status``, ``rewrite`` (``extract``, ``release`` or
+    null), ``where`` (the function it changes, or where a person must act) and ``reason``."""
+    if f.fix is None:
+        return None
+    return {"status": f.fix.status.value, "rewrite": f.fix.rewrite or None, "where": f.fix.where or None,
+            "reason": f.fix.reason or None}
 
 
 def _level(code: str) -> str:

@@ -66,6 +66,3 @@ def readme_section() -> str:
     lines.append(README_END)
     return "\n".join(lines)
 
-
-if __name__ == "__main__":  # pragma: no cover - used to regenerate the README section
-    print(readme_section())

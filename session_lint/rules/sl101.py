@@ -1,14 +1,6 @@
 from session_lint.rules.preludes import HANDLERS
+from session_lint.rules import safety
 from session_lint.rules.rule import HeldAt, HoldRule
-
-EXTRACT_SAFETY = (
-    "`session-lint fix` rewrites a handler whose session is used only before the slow call: it drops the "
-    "session parameter and reads what the call needs inside `with <factory>() as db:`, copying attribute values "
-    "into plain locals. *Safe* when every use of the loaded objects after the block can be replaced by an "
-    "extracted value; *unsafe* (applied only with `--unsafe-fixes`) when an ORM object escapes the block whole, "
-    "a decorator reads the removed parameter, or the factory does not commit and the block writes; *refused*, "
-    "with the reason, when the session is used again after the slow call or the call itself needs the session."
-)
 
 UNRESOLVED = (
     "A call the analysis cannot follow (a third-party function it has no declaration for, dispatch it cannot "
@@ -56,7 +48,7 @@ async def call_tool(tool_id: str):
     return await client.post(gateway_url)
 """,
     options=SINK_OPTIONS,
-    fix_safety=EXTRACT_SAFETY,
+    fix_safety=f"{safety.EXTRACT} {safety.RELEASE}",
     fixable=True,
     prelude=HANDLERS,
     valid=(

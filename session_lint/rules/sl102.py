@@ -1,6 +1,7 @@
 from session_lint.rules.preludes import HANDLERS
 from session_lint.rules.rule import HeldAt, HoldRule
-from session_lint.rules.sl101 import EXTRACT_SAFETY, SINK_OPTIONS, UNRESOLVED
+from session_lint.rules import safety
+from session_lint.rules.sl101 import SINK_OPTIONS, UNRESOLVED
 
 
 class SessionHeldAcrossSlowCallee(HoldRule):
@@ -41,7 +42,7 @@ async def call_tool(tool_id: str):
     return await _call_backend(url)
 """,
     options=SINK_OPTIONS,
-    fix_safety=EXTRACT_SAFETY,
+    fix_safety=f"{safety.EXTRACT} {safety.RELEASE}",
     fixable=True,
     prelude=HANDLERS,
     valid=(

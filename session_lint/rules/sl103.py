@@ -1,4 +1,5 @@
 from session_lint.rules.preludes import HANDLERS
+from session_lint.rules import safety
 from session_lint.rules.rule import HeldAt, HoldRule
 from session_lint.rules.sl101 import UNRESOLVED
 
@@ -34,7 +35,8 @@ async def refresh(tool_id):
 """,
     options="`session-factories` (and `extend-session-factories`) name the factories to recognise; "
     "`extra-sinks`, `non-sinks`.",
-    fix_safety="No automatic fix.",
+    fixable=True,
+    fix_safety=safety.RELEASE,
     prelude=HANDLERS,
     priority=20,
 )

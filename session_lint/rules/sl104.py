@@ -1,4 +1,5 @@
 from session_lint.rules.preludes import HANDLERS
+from session_lint.rules import safety
 from session_lint.rules.rule import HeldAt, HoldRule
 from session_lint.rules.sl101 import UNRESOLVED
 
@@ -32,7 +33,8 @@ def ping(tool_id: int, db: Session = Depends(get_db)):
     return requests.get(url).status_code
 """,
     options="`extra-blocking-sinks`, `non-sinks`.",
-    fix_safety="No automatic fix.",
+    fixable=True,
+    fix_safety=safety.RELEASE,
     prelude=HANDLERS,
     priority=10,
 )

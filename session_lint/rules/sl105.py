@@ -1,4 +1,5 @@
 from session_lint.rules.preludes import HANDLERS
+from session_lint.rules import safety
 from session_lint.rules.rule import HeldAt, HoldRule
 from session_lint.rules.sl101 import UNRESOLVED
 
@@ -41,7 +42,8 @@ async def notify(user=Depends(get_current_user)):
     await client.post(HOOK_URL, json={"user": user.id})
 """,
     options="`session-dependencies`.",
-    fix_safety="No automatic fix.",
+    fixable=True,
+    fix_safety=safety.RELEASE,
     prelude=HANDLERS,
     priority=30,
 )

@@ -34,6 +34,9 @@ class Analysis:
         self.orm = OrmIndex(self.project)
         self.summaries = Summaries(self.project.function, self.orm)
         self.entries = Entries(self.project.function, self.summaries)
+        # The files a run checks, in the order it indexes them (modules that import each other
+        # see more of each other the later they are indexed: a re-check keeps the order).
+        self.files: List[Path] = []
 
 
 def analyze(

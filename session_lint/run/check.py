@@ -106,6 +106,7 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
         keep_analysis["analysis"] = analysis  # ``fix`` reuses the index the check built
     with clock.phase("discovery"):
         files = list(discover(paths, excludes))
+        analysis.files = [path for path, problem in files if not problem]
         run_key = _run_key(files, excludes)
     # A caller that keeps the project (``fix``, the fix status of json and sarif output) needs
     # every module indexed in it, so it does not take a previous run's result.

@@ -26,7 +26,7 @@ def lower_module(data: Union[bytes, str], path: Path, settings: Settings, projec
     """Parses (unless ``tree`` is the module parsed already) and lowers one module, using
     ``project`` for what other modules define (raises ParseFailure)."""
     parsed = parse(data) if tree is None else parsed_from(tree, data)
-    orm = orm_facts.read(parsed.tree, parsed.segment)
+    orm = orm_facts.read(parsed.tree, parsed.segment, parsed.span(0, None))
     name, is_package = module_name(path)
     interface = interface_digest(parsed)
 

@@ -65,6 +65,15 @@ class Callee:
 class CallLowering(FunctionState):
     """The calls part of :class:`~session_lint.flow.lower.function.FunctionLowerer`."""
 
+    def statement_kind(self, statement: ast.AST) -> Tuple[bool, bool]:
+        """Whether a SQL statement locks rows and whether it writes: written out, or a name bound
+        to one, refined by method calls (``stmt.where(...)``)."""
+        root = statement
+        while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+            root = root.func.value
+        known = self.statements.get(root.id, (False, False)) if isinstance(root, ast.Name) else (False, False)
+        return known[0] or locks_rows(statement), known[1] or is_dml(statement)
+
     def call_parts(self, node: ast.Call, out: List[ir.Node], awaited: bool = False) -> None:
         """The events of evaluating a call's function and arguments, then the method use."""
         func = node.func
@@ -80,8 +89,8 @@ class CallLowering(FunctionState):
         if isinstance(func, ast.Attribute):
             receiver = name_of(func.value)
             statement = args[0].value if args and func.attr in STATEMENT_METHODS else None
-            writes = func.attr in WRITE_METHODS or is_dml(statement)
-            locks = locks_rows(statement)
+            locks, dml = self.statement_kind(statement) if statement is not None else (False, False)
+            writes = func.attr in WRITE_METHODS or dml
             isolation = isolation_set(node)
             if receiver is None and type(func.value) in CHOICES:
                 # ``(conn or db).execute()``: whichever of them it is, it is used.

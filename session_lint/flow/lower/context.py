@@ -4,7 +4,7 @@ being lowered, seen through :class:`ModuleContext`, and the state of the functio
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Protocol, Set
+from typing import Dict, List, Optional, Protocol, Set, Tuple
 
 from session_lint.config import Settings
 from session_lint.flow import ir
@@ -62,3 +62,6 @@ class FunctionState:
     # Parameters that may be sessions (annotated as one, or declared with a dependency), and
     # names the function binds to sessions it makes.
     session_names: Set[str]
+    # Names bound to SQL statements that lock rows or write (``stmt = select(T).with_for_update()``,
+    # ``stmt = update(T)...``), for the ``execute(stmt)`` that runs them: (locks, writes).
+    statements: Dict[str, Tuple[bool, bool]]

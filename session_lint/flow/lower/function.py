@@ -51,6 +51,7 @@ class FunctionLowerer(StatementLowering, CallLowering, OrmLowering):
         self.results = {}
         self.orm_names = set()
         self.session_names = set()
+        self.statements = {}
 
     # ------------------------------------------------------------ entry
 

@@ -11,6 +11,7 @@ from session_lint.flow import ir
 from session_lint.flow.lower.context import FunctionState
 from session_lint.flow.lower.names import call_label, call_root, name_args, name_of, unawait
 from session_lint.knowledge.catalogue import is_non_user
+from session_lint.knowledge.python import VALUE_TYPES
 from session_lint.index.bindings import Val
 from session_lint.knowledge.sqlalchemy import (
     EAGER_LOADERS,
@@ -72,7 +73,7 @@ class OrmLowering(FunctionState):
         if returned is None:
             self.maybe_objects(name, call, out)
             return
-        if returned.kind != "inst":
+        if returned.kind != "inst" or returned.qual in VALUE_TYPES:
             return
         via = tuple(dict.fromkeys(n for _where, n in name_args(call)))
         via_self = isinstance(call.func, ast.Attribute) and name_of(call.func.value) in ("self", "cls")

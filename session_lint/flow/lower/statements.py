@@ -33,8 +33,17 @@ class StatementLowering(FunctionState):
 
     def block(self, stmts: Sequence[ast.stmt]) -> ir.Block:
         items: List[ir.Node] = []
-        for stmt in stmts:
-            self.statement(stmt, items)
+        at = 0
+        while at < len(stmts):
+            session = kept_loaded_commit(stmts[at: at + 3])
+            if session is None:
+                self.statement(stmts[at], items)
+                at += 1
+                continue
+            start = len(items)
+            self.statement(stmts[at + 1], items)
+            items[start:] = keeping_loaded(items[start:], session)
+            at += 3
         return ir.Block(tuple(items))
 
     def statement(self, stmt: ast.stmt, out: List[ir.Node]) -> None:
@@ -121,6 +130,12 @@ class StatementLowering(FunctionState):
         self.expr(stmt.target, out)
 
     def assign(self, targets: Sequence[ast.expr], value: ast.expr, annotation, out: List[ir.Node]) -> None:
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            kind = self.statement_kind(value)
+            if any(kind):
+                self.statements[targets[0].id] = kind
+            else:
+                self.statements.pop(targets[0].id, None)
         factory = self.factory_call(value)
         inner = value.value if isinstance(value, ast.Await) else value
         result = name_of(targets[0]) if len(targets) == 1 and isinstance(inner, ast.Call) and factory is None else None
@@ -164,7 +179,13 @@ class StatementLowering(FunctionState):
                 if "." not in name and any(n in self.orm_names for n in (source, *also)):
                     self.orm_names.add(name)
             elif "." not in name and len(targets) == 1:
-                self.load(name, value, out)
+                root, attrs = attribute_chain(value) if isinstance(value, ast.Attribute) else (None, ())
+                if root is not None and root in self.orm_names:
+                    # ``gateway = tool.gateway``: a related object, if the attribute is a relationship.
+                    out.append(ir.Derive(name, root, attrs))
+                    self.orm_names.add(name)
+                else:
+                    self.load(name, value, out)
             if coroutine and "." not in name:
                 self.pending[name] = coroutine
 
@@ -227,34 +248,10 @@ class StatementLowering(FunctionState):
             self.element(stmt.target.id, stmt.iter, head)
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
-        at_least_once = isinstance(stmt, ast.For) and self._never_empty(stmt.iter)
+        at_least_once = isinstance(stmt, ast.For) and never_empty(self, stmt.iter)
         out.append(ir.Loop(ir.Block(tuple(head)), body, orelse, False, at_least_once))
 
     s_AsyncFor = s_For
-
-    def _never_empty(self, iterable: ast.expr) -> bool:
-        """Whether iterating ``iterable`` gives at least one element: a literal list or tuple
-        with elements, or ``range(n)``/``range(a, b)`` over integers this module states (a
-        literal, or a module-level name bound once to one, as retry loops use)."""
-        if isinstance(iterable, (ast.List, ast.Tuple)):
-            return bool(iterable.elts) and not any(isinstance(e, ast.Starred) for e in iterable.elts)
-        if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range"):
-            return False
-        if iterable.keywords or "range" in self.env or "range" in self.m.scan.globals or "range" in self.m.scan.imports \
-                or "range" in self.m.scan.functions:
-            return False
-        bounds = [self._known_int(arg) for arg in iterable.args]
-        if None in bounds or not 1 <= len(bounds) <= 2:
-            return False
-        start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
-        return start < stop  # type: ignore[operator]
-
-    def _known_int(self, node: ast.expr) -> Optional[int]:
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
-        if isinstance(node, ast.Name) and node.id not in self.env and node.id not in self.locals:
-            return self.m.scan.int_constants.get(node.id)
-        return None
 
     def s_Try(self, stmt, out) -> None:
         body = self.block(stmt.body)
@@ -420,3 +417,63 @@ class StatementLowering(FunctionState):
                     self.expr(child, out)
             else:
                 self.expr(value, out)
+
+
+def keeping_loaded(items: List[ir.Node], session: str) -> List[ir.Node]:
+    """The events of a commit of ``session`` written between ``expire_on_commit = False`` and
+    ``= True`` (what a release that keeps loaded objects readable writes)."""
+    return [dataclasses.replace(n, keeps_loaded=True) if isinstance(n, ir.Use) and n.method == "commit"
+            and n.name == session else n for n in items]
+
+
+def kept_loaded_commit(stmts: Sequence[ast.stmt]) -> Optional[str]:
+    """The session of ``s.expire_on_commit = False``, ``s.commit()`` (or ``await s.commit()``),
+    ``s.expire_on_commit = True`` when ``stmts`` are those three statements; else None."""
+    if len(stmts) != 3:
+        return None
+    first, middle, last = stmts
+    off, on = _expire_setting(first), _expire_setting(last)
+    if off is None or on is None or off[1] is not False or on[1] is not True or off[0] != on[0]:
+        return None
+    if not isinstance(middle, ast.Expr):
+        return None
+    call = middle.value.value if isinstance(middle.value, ast.Await) else middle.value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "commit"
+            and name_of(call.func.value) == off[0] and not call.args and not call.keywords):
+        return None
+    return off[0]
+
+
+def _expire_setting(stmt: ast.stmt) -> Optional[Tuple[str, object]]:
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Constant)):
+        return None
+    target = stmt.targets[0]
+    if not (isinstance(target, ast.Attribute) and target.attr == "expire_on_commit"):
+        return None
+    name = name_of(target.value)
+    return (name, stmt.value.value) if name else None
+
+
+def never_empty(lowering: FunctionState, iterable: ast.expr) -> bool:
+    """Whether iterating ``iterable`` gives at least one element: a literal list or tuple
+    with elements, or ``range(n)``/``range(a, b)`` over integers this module states (a
+    literal, or a module-level name bound once to one, as retry loops use)."""
+    if isinstance(iterable, (ast.List, ast.Tuple)):
+        return bool(iterable.elts) and not any(isinstance(e, ast.Starred) for e in iterable.elts)
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range"):
+        return False
+    if iterable.keywords or "range" in lowering.env or "range" in lowering.m.scan.globals or "range" in lowering.m.scan.imports \
+            or "range" in lowering.m.scan.functions:
+        return False
+    bounds = [_known_int(lowering, arg) for arg in iterable.args]
+    if None in bounds or not 1 <= len(bounds) <= 2:
+        return False
+    start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+    return start < stop  # type: ignore[operator]
+
+def _known_int(lowering: FunctionState, node: ast.expr) -> Optional[int]:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Name) and node.id not in lowering.env and node.id not in lowering.locals:
+        return lowering.m.scan.int_constants.get(node.id)
+    return None
