@@ -16,6 +16,7 @@ from session_lint.report.formats import FORMATS, WITH_FIX_STATUS, render
 from session_lint.rules import BY_CODE, RULES
 from session_lint.report import baseline as baseline_mod
 from session_lint.run.check import DEFAULT_CACHE_DIR, check_paths
+from session_lint.index.cache import CACHE_DIR_ENV
 from session_lint.run.timing import Timings
 from session_lint import config as settings_mod
 from session_lint.config import ConfigError, Settings
@@ -81,8 +82,14 @@ def _settings_or_exit(config: Optional[str], paths: Sequence[str], flags) -> Set
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="session-lint")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Find FastAPI handlers that hold a SQLAlchemy session open across slow awaits."""
+    cache_dir = os.environ.get(CACHE_DIR_ENV)
+    if cache_dir:
+        # Every command's --cache-dir default at once, read when the command runs (not when this
+        # module was imported), so a test suite or a CI step can move the cache for all of them.
+        ctx.default_map = {name: {"cache_dir": cache_dir} for name in main.commands}
 
 
 @main.command()
@@ -91,7 +98,8 @@ def main() -> None:
 @click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
 @click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=DEFAULT_CACHE_DIR, show_default=True,
-              help="Where lowered modules are cached, keyed on content and settings.")
+              help=f"Where lowered modules are cached, keyed on content, settings and session-lint's own code "
+                   f"(default: ${CACHE_DIR_ENV} when set).")
 @click.option("--no-cache", is_flag=True, help="Read and lower every module anew.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for the per-file analysis (default: the machine's cores).")

@@ -14,7 +14,7 @@ from session_lint import config as settings_mod
 from session_lint.run.analysis import Analysis, analyze
 from session_lint.index.cache import Cache
 from session_lint.source.modules import project_root
-from session_lint.run.check import DEFAULT_CACHE_DIR, index_ahead
+from session_lint.run.check import default_cache_dir, index_ahead
 
 _OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
 
@@ -62,7 +62,7 @@ class SessionLintChecker:
     def analysis_for(cls, filename: str, settings: settings_mod.Settings) -> Analysis:
         root = project_root(Path(filename))
         if root not in cls.analyses:
-            cache = Cache(root / DEFAULT_CACHE_DIR, settings.fingerprint())
+            cache = Cache(root / default_cache_dir(), settings.fingerprint())
             roots = [root] + ([root / "src"] if (root / "src").is_dir() else [])
             cls.analyses[root] = Analysis(settings, roots, cache)
         return cls.analyses[root]

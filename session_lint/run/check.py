@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from session_lint.run.analysis import Analysis, check_index, index_file
-from session_lint.index.cache import Cache, digest
+# DEFAULT_CACHE_DIR and default_cache_dir: the commands' defaults, taken from here.
+from session_lint.index.cache import DEFAULT_CACHE_DIR, Cache, default_cache_dir, digest  # noqa: F401
 from session_lint.source.discovery import discover
 from session_lint.report.findings import Finding, fingerprint
 from session_lint.index.module_index import ModuleIndex
 from session_lint.config import Settings
 from session_lint.run.time_limit import FileTimeout, time_limit
 from session_lint.run.timing import Timings, activate
-
-# Relative to the folder the run starts in (the project root for the flake8 plugin).
-DEFAULT_CACHE_DIR = ".session-lint-cache"
 
 Unresolved = Tuple[str, int, int, str]
 
