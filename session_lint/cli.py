@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
@@ -25,11 +25,30 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _setting_options(func):
-    """One ``--key`` and ``--extend-key`` option per configuration key, comma-separated."""
+    """One ``--key`` and ``--extend-key`` option per configuration key, comma-separated (``exclude``
+    is the ``check`` command's own: ``fix`` has an option of that name already)."""
     for key in reversed(settings_mod.NUMBER_KEYS):
         func = click.option(f"--{key}", key.replace("-", "_"), default=None, metavar="NUMBER",
                             help=f"Set {key}.")(func)
+    for key in reversed(settings_mod.SINGLE_KEYS):
+        func = click.option(f"--{key}", key.replace("-", "_"), default=None, metavar="MODULE.NAME",
+                            help=f"Set {key} (one value).")(func)
+    func = click.option("--extend-per-file-ignores", "extend_per_file_ignores", multiple=True, metavar="GLOB:CODES",
+                        help="Add to per-file-ignores (repeatable).")(func)
+    func = click.option("--per-file-ignores", "per_file_ignores", multiple=True, metavar="GLOB:CODES",
+                        help="Codes not reported in the files a pattern matches, as `tests/*:SL101,SL102` "
+                             "(repeatable; replaces the configured ones).")(func)
+    func = click.option("--extend-exclude", "extend_exclude", multiple=True, metavar="PATTERNS",
+                        help="Add to the file and folder patterns a run skips (comma-separated; repeatable).")(func)
+    for key, text in reversed((("select", "Report only these codes or prefixes (replaces the configured selection)"),
+                               ("extend-select", "Also report these codes or prefixes"),
+                               ("ignore", "Do not report these codes or prefixes"),
+                               ("extend-ignore", "The same as --ignore"))):
+        func = click.option(f"--{key}", key.replace("-", "_"), multiple=True, metavar="CODES",
+                            help=f"{text} (comma-separated; repeatable).")(func)
     for key in reversed(settings_mod.LIST_KEYS):
+        if key in settings_mod.SINGLE_KEYS or key == "exclude":
+            continue
         func = click.option(f"--extend-{key}", f"extend_{key.replace('-', '_')}", multiple=True, metavar="LIST",
                             help=f"Add to {key}.")(func)
         func = click.option(f"--{key}", key.replace("-", "_"), multiple=True, metavar="LIST",
@@ -37,24 +56,27 @@ def _setting_options(func):
     return func
 
 
-def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Tuple[str, ...]]) -> Settings:
+def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Any]) -> Settings:
     if config is not None:
         path: Optional[Path] = Path(config)
         if not path.is_file():
             raise ConfigError(f"{config}: no such configuration file")
     else:
-        start = Path(paths[0]) if paths else Path.cwd()
+        start = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
         path = settings_mod.find_config(start if start.exists() else Path.cwd())
     base = settings_mod.load(path)
-    values = {}
+    values: Dict[str, Any] = {}
     for name, given in flags.items():
         if given is None or given == ():
             continue
-        if name.replace("_", "-") in settings_mod.NUMBER_KEYS:
-            values[name.replace("_", "-")] = given
+        key = name.replace("_", "-")
+        if key in settings_mod.NUMBER_KEYS or key in settings_mod.SINGLE_KEYS:
+            values[key] = given
+        elif key in ("per-file-ignores", "extend-per-file-ignores"):
+            values[key] = list(given)
         else:
-            values[name.replace("_", "-")] = [part for item in given for part in item.split(",") if part.strip()]
-    return settings_mod.apply(base, values, "command line")
+            values[key] = [part for item in given for part in item.split(",") if part.strip()]
+    return settings_mod.apply(base, values, "command line", base=Path.cwd())
 
 
 def _progress_reporter():
@@ -96,7 +118,9 @@ def main(ctx: click.Context) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
-@click.option("--exclude", multiple=True, help="File or folder name patterns to skip (repeatable).")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="File and folder patterns to skip, replacing the defaults and the configured ones "
+                   "(comma-separated; repeatable; --extend-exclude adds instead).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=DEFAULT_CACHE_DIR, show_default=True,
               help=f"Where lowered modules are cached, keyed on content, settings and session-lint's own code "
                    f"(default: ${CACHE_DIR_ENV} when set).")
@@ -109,7 +133,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this file.")
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
 @_setting_options
-def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], cache_dir: str,
+def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], cache_dir: str,
           no_cache: bool, jobs: Optional[int], timings: bool, explain_unresolved: bool, baseline: Optional[str],
           write_baseline: bool, **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder)."""
@@ -127,7 +151,7 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
             sys.exit(EXIT_ERROR)
     holder: dict = {}
     clock = Timings() if timings else None
-    result = check_paths(paths, settings, exclude, None if no_cache else Path(cache_dir),
+    result = check_paths(paths, settings, (), None if no_cache else Path(cache_dir),
                          keep_analysis=holder if fmt in WITH_FIX_STATUS else None,
                          progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock,
                          retain=_RETAINED if _exiting_hard else None)

@@ -16,7 +16,8 @@ from session_lint.index.cache import Cache
 from session_lint.source.modules import project_root
 from session_lint.run.check import default_cache_dir, index_ahead
 
-_OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
+# flake8 has its own select, ignore, exclude and per-file-ignores, and applies them itself.
+_OWN_KEYS = sorted(settings_mod.KNOWN_KEYS - settings_mod.FLAKE8_KEYS)
 
 
 class SessionLintChecker:
@@ -47,7 +48,7 @@ class SessionLintChecker:
             given = getattr(options, key.replace("-", "_"), None)
             if given:
                 values[key] = list(given)
-        # flake8 applies its own --select/--ignore and # noqa.
+        # flake8 applies its own --select/--ignore, --per-file-ignores and # noqa.
         try:
             cls.settings = settings_mod.apply(base, values, "flake8 options")
         except settings_mod.ConfigError as exc:

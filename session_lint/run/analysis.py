@@ -65,7 +65,7 @@ def index_file(raw: bytes, path: Path, settings: Settings, analysis: Analysis, s
     """The first half of :func:`analyze`: the file's index, or why there is none (SL001, SL003)."""
     limit = settings.max_file_size_kb * 1024
     if len(raw) > limit:
-        if not settings.enabled("SL003"):
+        if not settings.enabled("SL003", shown):
             return None, []
         found = Finding(shown, 1, 0, "SL003", f"not analyzed: {len(raw) / 1024 / 1024:.1f} MB is more than "
                                               f"max-file-size-kb ({settings.max_file_size_kb} KB)")
@@ -74,7 +74,7 @@ def index_file(raw: bytes, path: Path, settings: Settings, analysis: Analysis, s
         return analysis.project.index(raw, path, tree), []
     except ParseFailure as failure:
         found = Finding(shown, failure.line, failure.col, "SL001", failure.message)
-        if not settings.enabled("SL001"):
+        if not settings.enabled("SL001", shown):
             return None, []
         return None, [dataclasses.replace(found, fingerprint=fingerprint(found, failure.message))]
 
@@ -93,7 +93,7 @@ def check_index(index: ModuleIndex, raw: bytes, settings: Settings, analysis: An
     lines = text.splitlines()
     kept = []
     for finding in findings:
-        if not settings.enabled(finding.code):
+        if not settings.enabled(finding.code, shown):
             continue
         if apply_noqa and 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code):
             continue

@@ -17,6 +17,7 @@ from session_lint.run.analysis import Analysis, check_index, index_file
 # DEFAULT_CACHE_DIR and default_cache_dir: the commands' defaults, taken from here.
 from session_lint.index.cache import DEFAULT_CACHE_DIR, Cache, default_cache_dir, digest  # noqa: F401
 from session_lint.source.discovery import discover
+from session_lint.source.globs import anchored
 from session_lint.report.findings import Finding, fingerprint
 from session_lint.index.module_index import ModuleIndex
 from session_lint.config import Settings
@@ -103,7 +104,9 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
     if keep_analysis is not None:
         keep_analysis["analysis"] = analysis  # ``fix`` reuses the index the check built
     with clock.phase("discovery"):
-        files = list(discover(paths, excludes))
+        # Patterns given here (``fix --exclude``) are relative to the working folder.
+        files = list(discover(paths, [anchored(e, Path.cwd()) for e in excludes], defaults=settings.excludes,
+                              gitignore=True))
         run_key = _run_key(files, excludes)
     # A caller that keeps the project (``fix``, the fix status of json and sarif output) needs
     # every module indexed in it, so it does not take a previous run's result.
@@ -159,13 +162,13 @@ def _index_one(path: Path, problem: str, settings: Settings, analysis: Analysis,
                result: RunResult) -> Optional[Tuple[Path, str, bytes, ModuleIndex]]:
     shown = str(path)
     if problem:
-        if settings.enabled("SL002"):
+        if settings.enabled("SL002", shown):
             result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {problem}"))
         return None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        if settings.enabled("SL002"):
+        if settings.enabled("SL002", shown):
             result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
         return None
     try:
@@ -227,7 +230,7 @@ def _check_all(work: List[Tuple[Path, str, bytes, ModuleIndex]], settings: Setti
 
 
 def _timed_out(shown: str, settings: Settings) -> List[Finding]:
-    if not settings.enabled("SL004"):
+    if not settings.enabled("SL004", shown):
         return []
     return [Finding(shown, 1, 0, "SL004", f"not analyzed: took longer than "
                                           f"file-timeout-seconds ({settings.file_timeout_seconds:g} s)")]
