@@ -48,6 +48,13 @@ def test_extend_select_in_pyproject_adds_to_the_defaults(tmp_path, monkeypatch):
     assert (result.exit_code, codes(result)) == (1, ["SL101"])
 
 
+def test_extend_select_turns_on_a_rule_that_is_off_by_default(tmp_path, monkeypatch):
+    (tmp_path / "held.py").write_text(HELD.replace("get(tool.url)", "get(tool.url)  # noqa: SL104"))
+    assert codes(CliRunner().invoke(main, ["check", str(tmp_path / "held.py")])) == ["SL101"]
+    result = CliRunner().invoke(main, ["check", "--extend-select", "SL900", str(tmp_path / "held.py")])
+    assert codes(result) == ["SL101", "SL900"]
+
+
 def test_select_starts_again_and_ignore_removes(tmp_path, monkeypatch):
     assert codes(check(tmp_path, monkeypatch, "--select", "SL102")) == []
     assert codes(check(tmp_path, monkeypatch, "--select", "SL1")) == ["SL101"]

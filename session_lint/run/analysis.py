@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from session_lint.config import Settings
 from session_lint.flow import ir
@@ -19,7 +19,8 @@ from session_lint.index.cache import Cache
 from session_lint.index.module_index import ModuleIndex
 from session_lint.index.orm_index import OrmIndex
 from session_lint.index.project import Project
-from session_lint.report.findings import Finding, fingerprint, suppressed
+from session_lint.report.findings import Finding, fingerprint, suppressed as is_suppressed
+from session_lint.report.noqa import UNUSED_NOQA, unused_noqa
 from session_lint.rules.findings import findings_of
 from session_lint.source.parse import ParseFailure
 
@@ -80,25 +81,35 @@ def index_file(raw: bytes, path: Path, settings: Settings, analysis: Analysis, s
 
 
 def check_index(index: ModuleIndex, raw: bytes, settings: Settings, analysis: Analysis, shown: str,
-                apply_noqa: bool = True, unresolved: Optional[List[Tuple[str, int, int, str]]] = None) -> List[Finding]:
-    """The second half of :func:`analyze`: the engine over an indexed file, then ``# noqa``."""
+                apply_noqa: bool = True, unresolved: Optional[List[Tuple[str, int, int, str]]] = None,
+                suppressed: Optional[List[Finding]] = None) -> List[Finding]:
+    """The second half of :func:`analyze`: the engine over an indexed file, then ``# noqa``
+    (the findings it silences are appended to ``suppressed``, when given) and, when SL900 is
+    selected, the ``# noqa`` comments that silenced nothing."""
     checker = Checker(index, analysis)
     findings = checker.findings(shown)
     if unresolved is not None:
         for pos, label in sorted(checker.unresolved.items(), key=lambda item: (item[0].line, item[0].col)):
             unresolved.append((shown, pos.line, pos.col, label))
-    if not findings:
+    unused_wanted = apply_noqa and settings.enabled(UNUSED_NOQA, shown)
+    if not findings and not unused_wanted:
         return []
     text = raw.decode(index.encoding, errors="replace")
     lines = text.splitlines()
     kept = []
+    used: Dict[int, Set[str]] = {}
     for finding in findings:
         if not settings.enabled(finding.code, shown):
             continue
-        if apply_noqa and 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code):
-            continue
         line_text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+        if apply_noqa and line_text and is_suppressed(line_text, finding.code):
+            used.setdefault(finding.line, set()).add(finding.code)
+            if suppressed is not None:
+                suppressed.append(finding)
+            continue
         kept.append(dataclasses.replace(finding, fingerprint=fingerprint(finding, line_text)))
+    if unused_wanted:
+        kept.extend(unused_noqa(text, used, settings, shown))
     return sorted(set(kept))
 
 

@@ -36,6 +36,8 @@ class RunResult:
     # could not follow (third-party or dynamic), for --explain-unresolved.
     unresolved: List[Unresolved] = field(default_factory=list)
     prepared: int = 0
+    # Findings a ``# noqa`` comment silenced (a summary says how many).
+    noqa_suppressed: int = 0
 
 
 @dataclass
@@ -45,6 +47,7 @@ class _Checked:
     findings: List[Finding]
     unresolved: List[Unresolved]
     internal_error: bool = False
+    suppressed: int = 0
     # Modules a worker indexed that the parent has not (imports followed out of the given paths).
     loaded: Tuple[str, ...] = ()
 
@@ -132,6 +135,7 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
         result.findings.extend(item.findings)
         result.unresolved.extend(item.unresolved)
         result.internal_errors += item.internal_error
+        result.noqa_suppressed += item.suppressed
         loaded.update(item.loaded)
     result.findings = sorted(
         f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message)) for f in result.findings
@@ -188,9 +192,11 @@ def _index_one(path: Path, problem: str, settings: Settings, analysis: Analysis,
 def _check_one(item: Tuple[Path, str, bytes, ModuleIndex], settings: Settings, analysis: Analysis) -> _Checked:
     _path, shown, data, index = item
     unresolved: List[Unresolved] = []
+    silenced: List[Finding] = []
     try:
         with time_limit(settings.file_timeout_seconds):
-            return _Checked(check_index(index, data, settings, analysis, shown, unresolved=unresolved), unresolved)
+            found = check_index(index, data, settings, analysis, shown, unresolved=unresolved, suppressed=silenced)
+            return _Checked(found, unresolved, suppressed=len(silenced))
     except FileTimeout:
         return _Checked(_timed_out(shown, settings), [])
     except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
