@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import sys
 from pathlib import Path
@@ -12,10 +13,13 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import click
 
 from session_lint import __version__
-from session_lint.report.formats import FORMATS, WITH_FIX_STATUS, render
-from session_lint.rules import BY_CODE, RULES
+from session_lint.report import text as text_mod
+from session_lint.report.formats import FOR_PEOPLE, FORMATS, WITH_FIX_STATUS, render
+from session_lint.rules import RULES, lookup
 from session_lint.report import baseline as baseline_mod
-from session_lint.run.check import DEFAULT_CACHE_DIR, check_paths
+from session_lint.run.analysis import fix_factory_problem
+from session_lint.run.check import DEFAULT_CACHE_DIR, check_paths, check_source
+from session_lint.run.progress import Progress
 from session_lint.index.cache import CACHE_DIR_ENV
 from session_lint.run.timing import Timings
 from session_lint import config as settings_mod
@@ -79,21 +83,6 @@ def _settings(config: Optional[str], paths: Sequence[str], flags: Dict[str, Any]
     return settings_mod.apply(base, values, "command line", base=Path.cwd())
 
 
-def _progress_reporter():
-    """A progress line on a terminal; nothing when stderr is piped or in CI."""
-    stream = sys.stderr
-    if not stream.isatty() or os.environ.get("CI"):
-        return None
-
-    def report(done: int, total: int) -> None:
-        if total >= 20 and (done % 10 == 0 or done == total):
-            end = "\n" if done == total else ""
-            stream.write(f"\rsession-lint: {done}/{total} files{end}")
-            stream.flush()
-
-    return report
-
-
 def _settings_or_exit(config: Optional[str], paths: Sequence[str], flags) -> Settings:
     try:
         return _settings(config, paths, flags)
@@ -102,8 +91,14 @@ def _settings_or_exit(config: Optional[str], paths: Sequence[str], flags) -> Set
         sys.exit(EXIT_ERROR)
 
 
+def _warn_about_fix_factory(settings: Settings, paths: Sequence[str]) -> None:
+    problem = fix_factory_problem(settings, paths)
+    if problem:
+        click.echo(f"session-lint: warning: {problem}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="session-lint")
+@click.version_option(__version__, "-V", "--version", prog_name="session-lint", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Find FastAPI handlers that hold a SQLAlchemy session open across slow awaits."""
@@ -114,9 +109,35 @@ def main(ctx: click.Context) -> None:
         ctx.default_map = {name: {"cache_dir": cache_dir} for name in main.commands}
 
 
+def _colour(stream) -> bool:
+    """Colour on a terminal, unless ``NO_COLOR`` says not; ``FORCE_COLOR`` asks for it anywhere
+    (a CI log that renders it)."""
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="full (default on a terminal: the source line, a caret, help), concise (default otherwise: "
+                   "path:line:col: CODE message; `text` is its old name), json, sarif, github, gitlab, junit.")
+@click.option("--show-source/--no-show-source", "show_source", default=None,
+              help="The full format (or, with --no-show-source, the concise one) unless --format says otherwise.")
+@click.option("--statistics", is_flag=True, help="Print how many findings each rule has instead of the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (2 still means an error).")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings and nothing else: no summary, no progress.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="With `-` (or no PATH), read the source from stdin and report it as this file.")
+@click.option("--watch", "-w", is_flag=True, help="Check again whenever a file under PATHS changes.")
+@click.option("--fix", "fix_", is_flag=True,
+              help="Run `session-lint fix` on PATHS instead (with --diff and --unsafe-fixes as there).")
+@click.option("--diff", is_flag=True, help="Print the diff `fix` would apply and write nothing (implies --fix).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply unsafe fixes.")
+@click.option("--report-unused-noqa", is_flag=True,
+              help="Also report `# noqa: SL...` comments that silence nothing (SL900).")
 @click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
 @click.option("--exclude", multiple=True, metavar="PATTERNS",
               help="File and folder patterns to skip, replacing the defaults and the configured ones "
@@ -133,45 +154,113 @@ def main(ctx: click.Context) -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this file.")
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
 @_setting_options
-def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], cache_dir: str,
+@click.pass_context
+def check(ctx: click.Context, paths: Tuple[str, ...], fmt: Optional[str], show_source: Optional[bool],
+          statistics: bool, exit_zero: bool, quiet: bool, stdin_filename: Optional[str], watch: bool, fix_: bool,
+          diff: bool, unsafe_fixes: bool, report_unused_noqa: bool, config: Optional[str], cache_dir: str,
           no_cache: bool, jobs: Optional[int], timings: bool, explain_unresolved: bool, baseline: Optional[str],
           write_baseline: bool, **flags) -> None:
-    """Report held sessions in PATHS (files or folders; default: the current folder)."""
+    """Report held sessions in PATHS (files or folders; default: the current folder; `-`: stdin)."""
+    if fix_ or diff:
+        _warn_about_fix_factory(_settings_or_exit(config, paths or (".",), flags), paths or (".",))
+        # The same implementation as `session-lint fix`, with the options the two share.
+        ctx.invoke(fix, **{k: v for k, v in ctx.params.items() if k in {p.name for p in fix.params}})
+        return
+    if report_unused_noqa:
+        flags["extend_select"] = tuple(flags.get("extend_select") or ()) + ("SL900",)
+    from_stdin = "-" in paths or (stdin_filename is not None and not paths)
+    if from_stdin and (paths not in ((), ("-",)) or watch):
+        _usage_error("`-` (stdin) is checked alone, and cannot be watched")
     paths = paths or (".",)
-    settings = _settings_or_exit(config, paths, flags)
+    if fmt is None:
+        fmt = ("full" if show_source else "concise") if show_source is not None else \
+            ("full" if sys.stdout.isatty() else "concise")
     if write_baseline and not baseline:
-        click.echo("session-lint: error: --write-baseline needs --baseline FILE", err=True)
-        sys.exit(EXIT_ERROR)
+        _usage_error("--write-baseline needs --baseline FILE")
+    if baseline and not write_baseline and not Path(baseline).is_file():
+        _usage_error(f"--baseline {baseline}: no such file (--write-baseline creates it)")
+    options = dict(paths=paths, fmt=fmt, statistics=statistics, quiet=quiet, stdin_filename=stdin_filename,
+                   from_stdin=from_stdin, config=config, cache_dir=None if no_cache else Path(cache_dir), jobs=jobs,
+                   timings=timings, explain_unresolved=explain_unresolved, baseline=baseline,
+                   write_baseline=write_baseline, flags=flags)
+    if not watch:
+        code = _check_once(**options)
+        sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
+    from session_lint.run.watch import watch as watching
+
+    try:
+        watching(lambda: _check_once(**options, watching=True), paths,
+                 lambda: _settings_or_exit(config, paths, flags).excludes,
+                 lambda text: click.echo(text, err=True))
+    except KeyboardInterrupt:
+        sys.exit(EXIT_CLEAN)
+
+
+def _usage_error(text: str) -> None:
+    click.echo(f"session-lint: error: {text}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, stdin_filename: Optional[str],
+                from_stdin: bool, config: Optional[str], cache_dir: Optional[Path], jobs: Optional[int],
+                timings: bool, explain_unresolved: bool, baseline: Optional[str], write_baseline: bool,
+                flags: Dict[str, Any], watching: bool = False) -> int:
+    """One check: findings printed, the exit status returned."""
+    settings = _settings_or_exit(config, [stdin_filename or "."] if from_stdin else paths, flags)
     known = None
-    if baseline and not write_baseline and Path(baseline).exists():
+    if baseline and not write_baseline:
         try:
             known = baseline_mod.read(Path(baseline))
         except baseline_mod.BaselineError as exc:
-            click.echo(f"session-lint: error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+            _usage_error(str(exc))
     holder: dict = {}
     clock = Timings() if timings else None
-    result = check_paths(paths, settings, (), None if no_cache else Path(cache_dir),
-                         keep_analysis=holder if fmt in WITH_FIX_STATUS else None,
-                         progress=_progress_reporter(), jobs=jobs or os.cpu_count() or 1, timings=clock,
-                         retain=_RETAINED if _exiting_hard else None)
+    progress = Progress.for_terminal(sys.stderr, quiet=quiet or from_stdin)
+    if progress is not None:
+        progress.start()
+    try:
+        if from_stdin:
+            data = sys.stdin.buffer.read()
+            result = check_source(data, Path(stdin_filename or "-"), stdin_filename or "-", settings, cache_dir)
+        else:
+            result = check_paths(paths, settings, (), cache_dir,
+                                 keep_analysis=holder if fmt in WITH_FIX_STATUS and not statistics else None,
+                                 progress=progress, jobs=jobs or os.cpu_count() or 1, timings=clock,
+                                 retain=_RETAINED if _exiting_hard and not watching else None)
+    finally:
+        if progress is not None:
+            progress.clear()
     if write_baseline:
+        assert baseline is not None
         baseline_mod.write(Path(baseline), result.findings)
         click.echo(f"session-lint: recorded {len(result.findings)} finding(s) in {baseline}", err=True)
-        sys.exit(EXIT_CLEAN)
+        return EXIT_CLEAN
+    silenced_by_baseline = 0
     if known is not None:
+        before = len(result.findings)
         result.findings, gone = baseline_mod.new_findings(result.findings, known)
+        silenced_by_baseline = before - len(result.findings)
         if gone:
             click.echo(f"session-lint: {gone} baseline finding(s) no longer occur; --write-baseline drops them",
                        err=True)
+    colour = _colour(sys.stdout)
     with clock.phase("output") if clock is not None else contextlib.nullcontext():
-        if fmt in WITH_FIX_STATUS:
+        if fmt in WITH_FIX_STATUS and not statistics and "analysis" in holder:
             from session_lint.fix.runner import with_fix_status  # libcst: only when a fix is planned
 
             result.findings = with_fix_status(result.findings, settings, holder["analysis"])
-        out = render(result.findings, fmt)
+        if statistics:
+            out = (json.dumps(text_mod.statistics(result.findings), indent=2) + "\n" if fmt == "json"
+                   else text_mod.statistics_text(result.findings))
+        else:
+            out = render(result.findings, fmt, colour=colour)
         if out:
-            click.echo(out, nl=False)
+            click.echo(out, nl=False, color=colour)
+        if not quiet and fmt in FOR_PEOPLE:
+            if out and fmt == "full" and not statistics:
+                click.echo("")
+            click.echo(text_mod.summary(result.findings, result.noqa_suppressed, silenced_by_baseline, colour),
+                       nl=False, color=colour)
     if clock is not None:
         parsing = clock.seconds.get("parsing", 0.0)
         for phase, seconds in clock.seconds.items():
@@ -180,6 +269,8 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], cache_dir: st
                 click.echo(f"session-lint: timing: indexing (parse excluded) {seconds - parsing:.3f} s", err=True)
             else:
                 click.echo(f"session-lint: timing: {phase} {seconds:.3f} s", err=True)
+    if not from_stdin:
+        _warn_about_fix_factory(settings, paths)
     if explain_unresolved:
         click.echo(f"session-lint: {len(result.unresolved)} awaited call(s) made while a session was open could not "
                    "be followed (add slow ones to extra-sinks):", err=True)
@@ -187,8 +278,8 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], cache_dir: st
             click.echo(f"{path}:{line}:{col + 1}: {label}", err=True)
     if result.internal_errors:
         click.echo(f"session-lint: {result.internal_errors} file(s) hit an internal error (SL000 above)", err=True)
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
 @main.command()
@@ -250,9 +341,10 @@ def rules() -> None:
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Show a rule's documentation (what it does, why it matters, an example, the fix)."""
-    rule = BY_CODE.get(code.upper())
-    if rule is None:
+    """Show a rule's documentation, by code (SL101) or name (session-held-across-slow-await)."""
+    try:
+        rule = lookup(code)
+    except KeyError:
         click.echo(f"session-lint: error: unknown rule '{code}' (see `session-lint rules`)", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(rule.explain(), nl=False)

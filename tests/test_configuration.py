@@ -1,7 +1,10 @@
 """Configuration as ruff reads it: ``exclude`` (replacing the defaults) and ``extend-exclude``,
 ``per-file-ignores`` (glob to codes), ``.gitignore`` respected, a bare string refused where
-pyproject.toml needs a list, and one ``--fix-factory``."""
+pyproject.toml needs a list, one ``--fix-factory`` checked against the tree, a missing baseline
+an error, what ``# noqa`` and the baseline kept quiet counted, and unused ``# noqa`` comments
+reported when asked (SL900)."""
 
+import json
 import os
 import re
 import shutil
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import FIXTURES
 from session_lint.cli import main
 
 HELD = """\
@@ -129,3 +133,54 @@ def test_fix_factory_takes_one_value(tmp_path, monkeypatch):
     assert "key 'fix-factory' takes one value, got 2: app.db.a, app.db.b" in result.output
     (tmp_path / "pyproject.toml").write_text('[tool.session-lint]\nfix-factory = ["app.db.a", "app.db.b"]\n')
     assert check(tmp_path, monkeypatch, "held.py").exit_code == 2
+
+
+def test_fix_factory_warns_when_the_tree_has_no_such_module_or_name(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES / "fix" / "app", tmp_path / "app")
+    tree(tmp_path, "held.py")
+    good = check(tmp_path, monkeypatch, "--fix-factory", "app.db.fresh_db_session", "held.py")
+    assert "warning" not in good.output
+    no_name = check(tmp_path, monkeypatch, "--fix-factory", "app.db.fresh_session", "held.py")
+    assert "session-lint: warning: fix-factory 'app.db.fresh_session': " in no_name.stderr
+    assert "defines no 'fresh_session'" in no_name.stderr
+    no_module = check(tmp_path, monkeypatch, "--fix-factory", "app.database.fresh_db_session", "held.py")
+    assert "no module 'app.database' in the checked tree" in no_module.stderr
+
+
+def test_a_missing_baseline_is_an_error_unless_it_is_being_written(tmp_path, monkeypatch):
+    tree(tmp_path, "held.py")
+    missing = check(tmp_path, monkeypatch, "--baseline", "base.json", "held.py")
+    assert missing.exit_code == 2
+    assert "--baseline base.json: no such file" in missing.output
+    written = check(tmp_path, monkeypatch, "--baseline", "base.json", "--write-baseline", "held.py")
+    assert written.exit_code == 0 and (tmp_path / "base.json").is_file()
+
+
+def test_the_summary_says_what_noqa_and_the_baseline_kept_quiet(tmp_path, monkeypatch):
+    tree(tmp_path, "a.py", "b.py", "c.py")
+    noqa = tmp_path / "c.py"
+    noqa.write_text(HELD.replace("get(tool.url)", "get(tool.url)  # noqa: SL101"))
+    monkeypatch.chdir(tmp_path)
+    CliRunner().invoke(main, ["check", "--baseline", "base.json", "--write-baseline", "a.py"])
+    result = CliRunner().invoke(main, ["check", "--baseline", "base.json", "."])
+    assert result.stdout.splitlines()[-2:] == ["Found 1 finding (1 fixable with session-lint fix).",
+                                               "Not shown: 1 by `# noqa`, 1 by the baseline."]
+
+
+def test_unused_noqa_comments_are_reported_when_asked(tmp_path, monkeypatch):
+    (tmp_path / "held.py").write_text(
+        HELD.replace("get(tool.url)", "get(tool.url)  # noqa: SL101")
+        + "\n\nx = 1  # noqa: SL102\ny = 2  # noqa: E501, SL999\nz = 3  # noqa\nw = 4  # noqa: SL104\n"
+        + "text = '# noqa: SL101'\n"
+    )
+    assert check(tmp_path, monkeypatch, "-q", "held.py").stdout == ""
+    result = check(tmp_path, monkeypatch, "-q", "--report-unused-noqa", "--ignore", "SL104", "held.py")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "held.py:15:8: SL900 unused `noqa` directive (unused: SL102)\n"
+        "held.py:16:8: SL900 unused `noqa` directive (unknown: SL999)\n"
+        "held.py:18:8: SL900 unused `noqa` directive (non-enabled: SL104)\n"
+    )
+    as_json = json.loads(CliRunner().invoke(main, ["check", "--extend-select", "SL900", "--format", "json",
+                                                   "held.py"]).stdout)
+    assert [f["code"] for f in as_json] == ["SL900", "SL900", "SL900"]

@@ -1,5 +1,6 @@
-"""Printing findings: ``text`` (flake8's format), ``json``, ``sarif`` (SARIF 2.1.0, for code
-scanning), ``github`` (workflow-command annotations).
+"""Printing findings: ``full`` (ruff's, for people at a terminal) and ``concise`` (flake8's
+``path:line:col: CODE message``, for scripts; ``text`` is its old name), ``json``, ``sarif``
+(SARIF 2.1.0, for code scanning), ``github`` (workflow-command annotations).
 
 The JSON schema (one object per finding, stable; new keys may be added, none removed):
 ``code``, ``message``, ``path``, ``line``, ``column`` (1-based), ``end_line``, ``end_column``,
@@ -15,22 +16,28 @@ from typing import Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 from session_lint import __version__
+from session_lint.report import text
 from session_lint.report.findings import Finding
 from session_lint.rules import BY_CODE, RULES
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("full", "concise", "json", "sarif", "github", "text")
 # Formats that carry whether a finding can be fixed (computing it plans every fix).
 WITH_FIX_STATUS = ("json", "sarif")
+# Formats for people, which end with a summary.
+FOR_PEOPLE = ("full", "concise", "text")
 
 
-def render(findings: Sequence[Finding], fmt: str) -> str:
+def render(findings: Sequence[Finding], fmt: str, colour: bool = False) -> str:
+    """``findings`` in format ``fmt``."""
     if fmt == "json":
         return json.dumps([as_json(f) for f in findings], indent=2) + "\n"
     if fmt == "sarif":
         return json.dumps(sarif(findings), indent=2) + "\n"
     if fmt == "github":
         return "".join(_github(f) + "\n" for f in findings)
-    return "".join(f.text() + "\n" for f in findings)
+    if fmt == "full":
+        return text.full(findings, colour)
+    return text.concise(findings)
 
 
 def as_json(f: Finding) -> dict:

@@ -4,6 +4,7 @@ RULE = Rule(
     code="SL900",
     name="unused-noqa",
     summary="a `# noqa: SL...` comment that silences nothing (off unless selected)",
+    help="remove the code from the `# noqa` comment (or the whole comment)",
     what="Reports a `# noqa` comment naming a session-lint code that silenced no finding on its line: the hold "
     "was fixed, the code is misspelled or names no rule, or the rule is not selected. Like ruff's RUF100, it "
     "is off by default: `session-lint check --report-unused-noqa` (or `--extend-select SL900`) turns it on. "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from session_lint.config import Settings
 from session_lint.flow import ir
@@ -35,6 +35,25 @@ class Analysis:
         self.orm = OrmIndex(self.project)
         self.summaries = Summaries(self.project.function, self.orm)
         self.entries = Entries(self.project.function, self.summaries)
+
+
+def fix_factory_problem(settings: Settings, paths: Sequence[str]) -> Optional[str]:
+    """What is wrong with the configured ``fix-factory`` in the tree under ``paths`` (its module
+    is not there, or does not define the name), or None. ``fix`` would otherwise write an import
+    that fails only when the rewritten handler first runs."""
+    if not settings.fix_factory:
+        return None
+    spec = settings.fix_factory[0]
+    module, _, name = spec.rpartition(".")
+    if not module or not name:
+        return f"fix-factory '{spec}' is not module.name (for example app.db.fresh_db_session)"
+    analysis = Analysis(settings, [Path(p) for p in paths])
+    found = analysis.project.load(module)
+    if found is None:
+        return f"fix-factory '{spec}': no module '{module}' in the checked tree"
+    if not (name in found.globals or name in found.function_names or name in found.classes or name in found.imports):
+        return f"fix-factory '{spec}': {found.path} defines no '{name}'"
+    return None
 
 
 def analyze(

@@ -111,6 +111,8 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
         files = list(discover(paths, [anchored(e, Path.cwd()) for e in excludes], defaults=settings.excludes,
                               gitignore=True))
         run_key = _run_key(files, excludes)
+    if progress is not None:
+        progress(0, len(files))
     # A caller that keeps the project (``fix``, the fix status of json and sarif output) needs
     # every module indexed in it, so it does not take a previous run's result.
     if cache is not None and keep_analysis is None:
@@ -145,6 +147,29 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
     if cache is not None and not result.internal_errors and not any(f.code == "SL004" for f in result.findings):
         read = {str(p) for p in analysis.project.indexed_paths()} | loaded | {str(path) for path, _ in files}
         cache.put_run(run_key, {p: _current_digest(p) for p in sorted(read)}, _for_reuse(result))
+    return result
+
+
+def check_source(data: bytes, path: Path, shown: str, settings: Settings,
+                 cache_dir: Optional[Path] = None) -> RunResult:
+    """Findings for one module whose text is ``data`` (an editor's buffer on stdin), analyzed as
+    if it were at ``path`` (its imports resolved from there) and reported as ``shown``."""
+    result = RunResult(files=1)
+    analysis = Analysis(settings, [path], Cache(cache_dir, settings.fingerprint()) if cache_dir is not None else None)
+    silenced: List[Finding] = []
+    try:
+        with _collector_off(freeze_after=False), time_limit(settings.file_timeout_seconds):
+            index, failed = index_file(data, path, settings, analysis, shown)
+            found = failed if index is None else check_index(index, data, settings, analysis, shown,
+                                                             suppressed=silenced)
+    except FileTimeout:
+        found = _timed_out(shown, settings)
+    except Exception as exc:  # noqa: BLE001 - reported as SL000, as for a file on disk
+        result.internal_errors += 1
+        found = [_internal_error(shown, exc)]
+    result.findings = sorted(f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message))
+                             for f in found)
+    result.noqa_suppressed = len(silenced)
     return result
 
 
