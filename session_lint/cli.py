@@ -245,15 +245,18 @@ def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, s
                        err=True)
     colour = _colour(sys.stdout)
     with clock.phase("output") if clock is not None else contextlib.nullcontext():
+        rewrites: Dict[str, str] = {}
         if fmt in WITH_FIX_STATUS and not statistics and "analysis" in holder:
-            from session_lint.fix.runner import with_fix_status  # libcst: only when a fix is planned
+            from session_lint.fix.runner import fix_paths, with_fix_status  # libcst: only when a fix is planned
 
             result.findings = with_fix_status(result.findings, settings, holder["analysis"])
+            if fmt == "sarif":
+                rewrites = _planned_rewrites(result.findings, settings, cache_dir, fix_paths)
         if statistics:
             out = (json.dumps(text_mod.statistics(result.findings), indent=2) + "\n" if fmt == "json"
                    else text_mod.statistics_text(result.findings))
         else:
-            out = render(result.findings, fmt, colour=colour)
+            out = render(result.findings, fmt, colour=colour, rewrites=rewrites)
         if out:
             click.echo(out, nl=False, color=colour)
         if not quiet and fmt in FOR_PEOPLE:
@@ -280,6 +283,18 @@ def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, s
         click.echo(f"session-lint: {result.internal_errors} file(s) hit an internal error (SL000 above)", err=True)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _planned_rewrites(findings, settings: Settings, cache_dir: Optional[Path], fix_paths) -> Dict[str, str]:
+    """The diff ``fix`` would apply to each file that has a safe fix (SARIF's ``fixes``), from
+    ``fix --diff`` itself over those files: nothing is written."""
+    from session_lint.report.findings import FixStatus
+
+    files = sorted({f.path for f in findings if f.fix is not None and f.fix.status is FixStatus.SAFE})
+    if not files:
+        return {}
+    planned = fix_paths(files, settings, diff=True, cache_dir=cache_dir)
+    return {report.path: report.diff for report in planned.files if report.diff}
 
 
 @main.command()

@@ -107,7 +107,7 @@ def test_github_format(tmp_path: Path):
     (tmp_path / "held.py").write_text(HELD)
     result = run(["check", "--format", "github", "held.py"], tmp_path)
     assert result.output == (
-        "::error file=held.py,line=12,col=12,endLine=12,title=SL101 session-held-across-slow-await"
+        "::error file=held.py,line=12,col=12,endLine=12,endColumn=38,title=SL101 session-held-across-slow-await"
         "::SL101 slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)\n"
     )
 
