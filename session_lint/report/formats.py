@@ -18,7 +18,6 @@ import re
 from collections import Counter
 from typing import Dict, List, Mapping, Optional, Sequence
 from urllib.parse import quote
-from xml.etree import ElementTree
 
 from session_lint import REPOSITORY, __version__
 from session_lint.report import text
@@ -250,6 +249,8 @@ def gitlab(findings: Sequence[Finding]) -> List[dict]:
 def junit(findings: Sequence[Finding]) -> str:
     """JUnit XML: a test suite per file, a failing test case per finding (one passing case when
     there is nothing to report, so that CI shows the check ran)."""
+    from xml.etree import ElementTree  # only for this format: a few milliseconds of every run's start
+
     suites = ElementTree.Element("testsuites", name="session-lint", tests=str(max(len(findings), 1)),
                                  failures=str(len(findings)), errors="0")
     by_path: Dict[str, List[Finding]] = {}

@@ -145,7 +145,9 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
     result.prepared = analysis.project.prepared
     # A result that depends on how long something took (SL004) or on a bug (SL000) is not kept.
     if cache is not None and not result.internal_errors and not any(f.code == "SL004" for f in result.findings):
-        read = {str(p) for p in analysis.project.indexed_paths()} | loaded | {str(path) for path, _ in files}
+        # One entry per file: the index knows files by their resolved path, so the given files are
+        # named that way too (a relative name beside it would have a warm run hash each file twice).
+        read = {str(p) for p in analysis.project.indexed_paths()} | loaded | {str(path.resolve()) for path, _ in files}
         cache.put_run(run_key, {p: _current_digest(p) for p in sorted(read)}, _for_reuse(result))
     return result
 

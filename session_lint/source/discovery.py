@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -86,6 +85,8 @@ def git_ignored(root: Path, files: Sequence[Path]) -> Set[Path]:
     never ignored. Outside a work tree, or without git, nothing is."""
     if _work_tree(root) is None:
         return set()
+    import subprocess  # only inside a work tree: most runs elsewhere never pay for the import
+
     listing = b"\0".join(os.fsencode(os.path.relpath(f, root)) for f in files) + b"\0"
     try:
         done = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=root, input=listing,
