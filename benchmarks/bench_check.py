@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def time_parse(files, parse) -> float:
         except Exception:  # noqa: BLE001 - a file that does not parse still costs its time
             pass
     return time.perf_counter() - started
+
+
+FINDING = re.compile(r"^.+:\d+:\d+: SL\d{3} ")
+
+
+def findings_of(output: str) -> list:
+    """The finding lines of a concise run's output (not its closing summary)."""
+    return [line for line in output.splitlines() if FINDING.match(line)]
 
 
 def best_of(repeat: int, measure) -> tuple:
@@ -139,7 +148,7 @@ def main() -> int:
         one, one_mem, one_out = best_of(repeat, one_changed)
         fresh = run([*exe, "check", "--no-cache", target], work)[2]
         changed.write_text(text)
-        one_identical = one_out.splitlines() == [line for line in fresh.splitlines() if line.startswith(rel + ":")]
+        one_identical = findings_of(one_out) == [line for line in findings_of(fresh) if line.startswith(rel + ":")]
         # flake8's plugin keeps its cache in the project root: removed before each run, so each is cold.
         def flake_run(cmd) -> tuple:
             shutil.rmtree(work / ".session-lint-cache", ignore_errors=True)
@@ -194,9 +203,9 @@ def main() -> int:
         for name, seconds in phases.items():
             print(f"  {name:<32}{seconds:>7.2f} s {seconds / floor:>7.2f}x floor")
         same_jobs = cold_out == serial_out
-        print(f"findings: cold {len(cold_out.splitlines())}, --jobs 1 {len(serial_out.splitlines())} "
-              f"(identical: {same_jobs}), warm {len(warm_out.splitlines())} (identical: {warm_out == cold_out}), "
-              f"flake8 {len(flake_out.splitlines())}; one-changed findings identical to a full run: {one_identical}")
+        print(f"findings: cold {len(findings_of(cold_out))}, --jobs 1 {len(findings_of(serial_out))} "
+              f"(identical: {same_jobs}), warm {len(findings_of(warm_out))} (identical: {warm_out == cold_out}), "
+              f"flake8 {len(findings_of(flake_out))}; one-changed findings identical to a full run: {one_identical}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

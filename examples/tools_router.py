@@ -34,10 +34,10 @@ async def invoke_tool(tool_id: str, payload: dict, db: Session = Depends(get_db)
 @router.post("/{tool_id}/call")
 async def call_tool(tool_id: str, args: dict, db: Session = Depends(get_db)):
     tool = db.get(Tool, tool_id)
-    async with streamablehttp_client(tool.gateway_url) as (read, write, _):  # SL101
+    async with streamablehttp_client(tool.gateway_url) as (read, write, _):  # SL101: and all the slow calls inside
         async with ClientSession(read, write) as session:
-            await session.initialize()  # SL101
-            return await session.call_tool(tool.name, args)  # SL101
+            await session.initialize()
+            return await session.call_tool(tool.name, args)
 
 
 @router.get("/{tool_id}/health")

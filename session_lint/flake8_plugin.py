@@ -14,9 +14,10 @@ from session_lint import config as settings_mod
 from session_lint.run.analysis import Analysis, analyze
 from session_lint.index.cache import Cache
 from session_lint.source.modules import project_root
-from session_lint.run.check import DEFAULT_CACHE_DIR, index_ahead
+from session_lint.run.check import default_cache_dir, index_ahead
 
-_OWN_KEYS = [k for k in sorted(settings_mod.KNOWN_KEYS) if k not in ("select", "ignore", "extend-select", "extend-ignore")]
+# flake8 has its own select, ignore, exclude and per-file-ignores, and applies them itself.
+_OWN_KEYS = sorted(settings_mod.KNOWN_KEYS - settings_mod.FLAKE8_KEYS)
 
 
 class SessionLintChecker:
@@ -47,7 +48,7 @@ class SessionLintChecker:
             given = getattr(options, key.replace("-", "_"), None)
             if given:
                 values[key] = list(given)
-        # flake8 applies its own --select/--ignore and # noqa.
+        # flake8 applies its own --select/--ignore, --per-file-ignores and # noqa.
         try:
             cls.settings = settings_mod.apply(base, values, "flake8 options")
         except settings_mod.ConfigError as exc:
@@ -62,7 +63,7 @@ class SessionLintChecker:
     def analysis_for(cls, filename: str, settings: settings_mod.Settings) -> Analysis:
         root = project_root(Path(filename))
         if root not in cls.analyses:
-            cache = Cache(root / DEFAULT_CACHE_DIR, settings.fingerprint())
+            cache = Cache(root / default_cache_dir(), settings.fingerprint())
             roots = [root] + ([root / "src"] if (root / "src").is_dir() else [])
             cls.analyses[root] = Analysis(settings, roots, cache)
         return cls.analyses[root]

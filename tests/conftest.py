@@ -3,9 +3,22 @@ import re
 from pathlib import Path
 from typing import List, Tuple
 
+import pytest
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # Set SESSION_LINT_UPDATE_GOLDEN=1 to rewrite expected-output files (then read the diff).
 UPDATE = os.environ.get("SESSION_LINT_UPDATE_GOLDEN") == "1"
+
+
+
+@pytest.fixture(autouse=True)
+def temporary_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Every test caches in a folder of its own: a cache left in the repository by an earlier
+    run (of older code, or of another test) must never answer for the code under test."""
+    folder = tmp_path_factory.mktemp("session-lint-cache")
+    monkeypatch.setenv("SESSION_LINT_CACHE_DIR", str(folder))
+    return folder
+
 
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SL\d+(?:\s*,\s*SL\d+)*)")
 

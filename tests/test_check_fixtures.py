@@ -40,7 +40,7 @@ def test_file_case(case: Path):
 @pytest.mark.parametrize("case", FOLDER_CASES, ids=[p.name for p in FOLDER_CASES])
 def test_folder_case(case: Path, monkeypatch):
     monkeypatch.chdir(case)
-    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-q", "."])
     marks = []
     for source in sorted(case.rglob("*.py")):
         rel = source.relative_to(case).as_posix()

@@ -46,6 +46,7 @@ def test_exit_codes(tmp_path: Path):
     assert result.exit_code == 1
     assert result.output == (
         "held.py:12:12: SL101 slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)\n"
+        "Found 1 finding (1 fixable with session-lint fix).\n"
     )
 
 
@@ -109,7 +110,7 @@ def test_github_format(tmp_path: Path):
     (tmp_path / "held.py").write_text(HELD)
     result = run(["check", "--format", "github", "held.py"], tmp_path)
     assert result.output == (
-        "::error file=held.py,line=12,col=12,endLine=12,title=SL101 session-held-across-slow-await"
+        "::error file=held.py,line=12,col=12,endLine=12,endColumn=38,title=SL101 session-held-across-slow-await"
         "::SL101 slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)\n"
     )
 
@@ -122,11 +123,11 @@ def test_unparsable_and_unreadable_files_do_not_stop_the_run(tmp_path: Path):
     loop = tmp_path / "loop"
     loop.mkdir()
     (loop / "self").symlink_to(loop)
-    result = run(["check", "."], tmp_path)
+    result = run(["check", "-q", "."], tmp_path)
     assert result.exit_code == 1
     codes = [line.split()[1] for line in result.output.splitlines()]
     assert codes == ["SL001", "SL002", "SL101", "SL001"], result.output
-    missing = run(["check", "no_such.py"], tmp_path)
+    missing = run(["check", "-q", "no_such.py"], tmp_path)
     assert missing.output == "no_such.py:1:1: SL002 cannot read: no such file or directory\n"
 
 
@@ -142,7 +143,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    result = run(["check", "secret.py"], tmp_path)
+    result = run(["check", "-q", "secret.py"], tmp_path)
     assert result.output == "secret.py:1:1: SL002 cannot read: Permission denied\n"
     assert result.exit_code == 1
 
@@ -160,7 +161,7 @@ def test_rules_and_explain():
 
 def test_shipped_example_reports_its_held_handlers():
     root = Path(__file__).parents[1]
-    result = run(["check", "examples/tools_router.py"], root)
+    result = run(["check", "-q", "examples/tools_router.py"], root)
     assert result.exit_code == 1
     lines = [(int(l.split(":")[1]), l.split()[1]) for l in result.output.splitlines()]
     marked = []

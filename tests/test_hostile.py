@@ -61,7 +61,7 @@ def test_check_reports_what_it_cannot_read_and_still_finds_the_rest(tmp_path, mo
     corpus = build_corpus(tmp_path)
     monkeypatch.chdir(corpus)
     started = time.monotonic()
-    result = CliRunner().invoke(main, ["check", "--no-cache", "."])
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-q", "."])
     elapsed = time.monotonic() - started
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
@@ -109,7 +109,7 @@ def test_a_file_that_takes_too_long_is_reported_and_skipped(tmp_path, monkeypatc
     monkeypatch.setattr(analysis, "lower_module", slow_lower)
     monkeypatch.chdir(tmp_path)
     started = time.monotonic()
-    result = CliRunner().invoke(main, ["check", "--no-cache", "--file-timeout-seconds", "0.5", "."])
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-q", "--file-timeout-seconds", "0.5", "."])
     assert time.monotonic() - started < 10
     assert result.output == "slow.py:1:1: SL004 not analyzed: took longer than file-timeout-seconds (0.5 s)\n"
     assert result.exit_code == 1

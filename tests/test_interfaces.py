@@ -77,12 +77,12 @@ def test_baseline_reports_only_new_findings_and_survives_edits(tmp_path, monkeyp
 
     # Lines shift and unrelated code changes: nothing new.
     source.write_text("# a new header comment\n\n" + HELD.replace("router = APIRouter()", "router = APIRouter(prefix='/x')"))
-    quiet = run(["check", "--no-cache", "--baseline", str(base), "held.py"], tmp_path, monkeypatch)
+    quiet = run(["check", "--no-cache", "-q", "--baseline", str(base), "held.py"], tmp_path, monkeypatch)
     assert (quiet.exit_code, quiet.output) == (0, "")
 
     # A new held handler is reported, the old one still is not.
     source.write_text(source.read_text() + SECOND)
-    new = run(["check", "--no-cache", "--baseline", str(base), "held.py"], tmp_path, monkeypatch)
+    new = run(["check", "--no-cache", "-q", "--baseline", str(base), "held.py"], tmp_path, monkeypatch)
     assert new.exit_code == 1
     assert [line.split(":")[1] for line in new.output.splitlines()] == ["20"]
 

@@ -323,7 +323,7 @@ def test_every_folder_case_gives_the_same_output_for_any_jobs_cold_or_warm(tmp_p
         for args in (["--no-cache", "--jobs", "1"], ["--no-cache", "--jobs", "2"],
                      ["--cache-dir", str(tmp_path / "cache"), "--jobs", "2"],
                      ["--cache-dir", str(tmp_path / "cache"), "--jobs", "1"]):
-            result = CliRunner().invoke(main, ["check", *args, "."])
+            result = CliRunner().invoke(main, ["check", "-q", *args, "."])
             assert result.exit_code in (0, 1), result.output
             outputs.append(result.output)
         assert len(set(outputs)) == 1, case.name

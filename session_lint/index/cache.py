@@ -1,5 +1,5 @@
-"""The on-disk cache of lowered modules, keyed on content, module name, settings and version, and
-of whole runs, keyed on the files a run is over.
+"""The on-disk cache of lowered modules, keyed on content, module name, settings and session-lint's
+own code, and of whole runs, keyed on the files a run is over.
 
 An entry also records the modules its lowering read (an imported function's return annotation,
 an imported ``Depends`` alias, an imported instance), transitively, each with the digest of its
@@ -10,10 +10,12 @@ see half an entry; a corrupt or foreign entry is treated as missing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import pickle
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 from session_lint import __version__
 from session_lint.index.module_index import ModuleIndex
@@ -22,15 +24,55 @@ from session_lint.source.atomic import replace_atomically
 # Bumped whenever the intermediate form or the index changes shape.
 FORMAT = 22
 
+# Relative to the folder the run starts in (the project root for the flake8 plugin).
+DEFAULT_CACHE_DIR = ".session-lint-cache"
+CACHE_DIR_ENV = "SESSION_LINT_CACHE_DIR"
+
+
+def default_cache_dir() -> str:
+    """Where a run keeps its cache unless told: ``$SESSION_LINT_CACHE_DIR`` (a test suite, a
+    CI cache step), else ``.session-lint-cache`` in the folder it starts in."""
+    return os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR
+
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
+def code_digest() -> str:
+    """A digest of session-lint's own source files, read once per process. The version alone
+    does not name the code: installed from the repository at another commit, or edited in a
+    checkout, it stays the same, and a cache keyed on it would hand back what older code found.
+    (About half a megabyte of source: a few milliseconds.)"""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    hasher = hashlib.sha256()
+    for path in sorted(_sources(package)):
+        hasher.update(os.path.relpath(path, package).encode() + b"\0")
+        try:
+            with open(path, "rb") as fh:
+                hasher.update(fh.read())
+        except OSError:
+            hasher.update(b"\0unreadable")
+        hasher.update(b"\0")
+    return hasher.hexdigest()[:20]
+
+
+def _sources(folder: str) -> List[str]:
+    found: List[str] = []
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "__pycache__":
+                found.extend(_sources(entry.path))
+        elif entry.name.endswith(".py"):
+            found.append(entry.path)
+    return found
+
+
 class Cache:
     def __init__(self, folder: Path, settings_fingerprint: str) -> None:
         self.folder = Path(folder)
-        self.salt = f"{__version__}|{FORMAT}|{settings_fingerprint}"
+        self.salt = f"{__version__}|{FORMAT}|{code_digest()}|{settings_fingerprint}"
 
     def _file(self, content_hash: str, module: str) -> Path:
         key = hashlib.sha256(f"{self.salt}|{module}|{content_hash}".encode()).hexdigest()

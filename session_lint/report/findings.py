@@ -80,11 +80,11 @@ def identities(findings: Iterable[Finding]) -> Dict[Finding, Tuple[str, int]]:
 
 
 # The same comment flake8 reads: ``# noqa`` or ``# noqa: SL101,SL102`` (also ``# NOQA:SL101``).
-_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 def suppressed(line_text: str, code: str) -> bool:
-    match = _NOQA.search(line_text)
+    match = NOQA.search(line_text)
     if match is None:
         return False
     codes = match.group("codes")

@@ -1,4 +1,4 @@
-"""``python -m session_lint.rules``: the README's rule reference, generated from the rules."""
+"""``python -m session_lint.rules``: print the README's rule reference, generated from the rules."""
 
 from session_lint.rules import readme_section
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from session_lint.flow import ir
 from session_lint.flow.engine import Run
@@ -30,9 +30,34 @@ def findings_of(run: Run, fn: ir.FunctionIR, shown: str, explicit_only: bool) ->
     """What one interpretation of ``fn`` reports; ``explicit_only``: only holds of sessions the
     function makes itself (the others are its callers' to report)."""
     out = [detached_finding(pos, found, fn, shown) for pos, found in run.detached.items()]
-    for hold in run.holds.values():
-        explicit = hold.key.kind is SessionKind.EXPLICIT
-        if explicit_only and not explicit:
-            continue
+    holds = [h for h in run.holds.values() if not explicit_only or h.key.kind is SessionKind.EXPLICIT]
+    for hold in one_per_block(holds, fn):
         out.append(hold_finding(hold, fn, shown, run.explicit.get(hold.key)))
     return out
+
+
+def one_per_block(holds: List[Hold], fn: ir.FunctionIR) -> List[Hold]:
+    """One finding per statement: a hold inside the body of a ``with`` whose entering is itself a
+    slow operation held by the same transaction (same session, same opening) is that
+    statement's, and is not reported again. ``async with sse_client(...)``, then ``async with
+    ClientSession(...)`` and ``await session.call_tool(...)`` in its body, are one finding at the
+    outer statement, where the fix ends the transaction; two awaits side by side stay two."""
+    if len(holds) < 2:
+        return holds
+    openers: Dict[ir.Pos, List[Hold]] = {}
+    for hold in holds:
+        openers.setdefault(hold.pos, []).append(hold)
+    inside: Dict[ir.Pos, List[Hold]] = {}  # a position in a with's body -> the holds entering that with
+    for node in ir.walk(fn.body):
+        if not isinstance(node, ir.With):
+            continue
+        entering = [h for event in ir.walk(node.enter) for h in openers.get(getattr(event, "pos", None), ())]
+        if not entering:
+            continue
+        for part in (node.body, node.exit):
+            for event in ir.walk(part):
+                pos = getattr(event, "pos", None)
+                if pos in openers:
+                    inside.setdefault(pos, []).extend(entering)
+    return [h for h in holds
+            if not any(outer.key == h.key and outer.site == h.site for outer in inside.get(h.pos, ()))]

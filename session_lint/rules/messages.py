@@ -64,6 +64,9 @@ def held(at: HeldAt) -> str:
     else:
         made = f" (from {at.factory}())" if at.factory else ""
         who = f"session '{hold.key.name}'{made}"
+    if hold.site.line == hold.pos.line:
+        # "open since line 12" on line 12 reads as a mistake: the same call opened it.
+        return f"{what} while {who} open, opened on this line ({opener(hold.site.opener)})"
     return f"{what} while {who} open since line {hold.site.line} ({opener(hold.site.opener)})"
 
 

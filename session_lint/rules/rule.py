@@ -28,6 +28,8 @@ class Rule:
     options: str = ""
     fix_safety: str = ""
     fixable: bool = False
+    # One line saying what to do about a finding, printed under it (``help:``).
+    help: str = ""
     prelude: str = ""
     # Further tested examples, not shown: each ``valid`` reports nothing, each ``invalid`` exactly
     # its marked lines (both run after the prelude).

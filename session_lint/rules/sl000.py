@@ -4,6 +4,7 @@ RULE = Rule(
     code="SL000",
     name="internal-error",
     summary="session-lint itself failed on a file, which was skipped",
+    help="this is a bug in session-lint: report it with the file (or a reduced copy); the file was not checked",
     what="Reports a file whose analysis raised an error inside session-lint. The file is skipped, every other "
     "file is still checked, and the run exits with status 2 so that CI notices.",
     why="A file session-lint could not analyze is a file it did not check: a held session in it would go "

@@ -4,6 +4,7 @@ RULE = Rule(
     code="SL001",
     name="unparsable-file",
     summary="a file that cannot be read as Python source",
+    help="fix the syntax error, or run session-lint under the Python version the file is written for",
     what="Reports a file that does not parse (a syntax error, or bytes that are not text in its declared "
     "encoding). The rest of the run goes on.",
     why="A file session-lint cannot parse is a file it cannot check: a held session in it would go unreported.",

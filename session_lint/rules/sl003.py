@@ -4,6 +4,7 @@ RULE = Rule(
     code="SL003",
     name="file-too-large",
     summary="a file larger than max-file-size-kb, not analyzed",
+    help="raise `max-file-size-kb`, or leave the file out with `extend-exclude`",
     what="Reports a file larger than `max-file-size-kb` (default 4096 KB) instead of analyzing it, and goes on "
     "with the others.",
     why="Generated or data files of many megabytes take minutes and gigabytes to parse and hold no handlers; a "

@@ -4,6 +4,7 @@ RULE = Rule(
     code="SL004",
     name="file-timeout",
     summary="a file whose analysis took longer than file-timeout-seconds, skipped",
+    help="raise `file-timeout-seconds`, or leave the file out with `extend-exclude`",
     what="Reports a file whose analysis took longer than `file-timeout-seconds` (default 30) and skips it; the "
     "run goes on.",
     why="No single file may hang a lint run. The report says the file was not checked.",

@@ -23,6 +23,8 @@ RULE = SessionHeldAcrossSlowAwait(
     code="SL101",
     name="session-held-across-slow-await",
     summary="a handler's dependency session is open across a slow network await",
+    help="end the transaction before the slow call: read what it needs in a short-lived session (`with "
+    "fresh_db_session() as db:`) and copy values into locals, or `db.commit()` first",
     what="Finds a FastAPI handler whose `Depends(get_db)` session has an open transaction (some database "
     "operation ran and no `commit()`, `rollback()` or `close()` followed) at an `await`, `async with` or "
     "`async for` that waits on another host: an HTTP client, the MCP SDK, an LLM or cloud SDK, mail, or a "

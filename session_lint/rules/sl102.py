@@ -13,6 +13,8 @@ RULE = SessionHeldAcrossSlowCallee(
     code="SL102",
     name="session-held-across-slow-callee",
     summary="a handler's dependency session is open while an awaited project function reaches a slow call",
+    help="end the transaction before the awaited call (or in the callee, before its slow call): read what it "
+    "needs in a short-lived session and copy values into locals, or commit first",
     what="Like SL101, where the slow operation happens inside a function of the project that the handler "
     "awaits, at any depth (functions, methods on `self` or on module-level service instances, base classes, "
     "callbacks it is handed). The message names the chain: `invoke_tool -> _call_backend -> "

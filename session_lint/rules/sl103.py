@@ -13,6 +13,8 @@ RULE = ExplicitSessionHeld(
     code="SL103",
     name="explicit-session-held-across-slow-await",
     summary="an explicitly created session is open across a slow await",
+    help="close or commit the session before the slow call: end its `with` block first, copying what the call "
+    "needs into locals",
     what="Finds a session the code makes itself (`with fresh_db_session() as db`, `db = SessionLocal()`, "
     "`async with async_session() as s`, a `sessionmaker` result, a `@contextmanager` or "
     "`@asynccontextmanager` function that makes a session and yields it, the project's own subclass of "

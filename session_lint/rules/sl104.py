@@ -13,6 +13,7 @@ RULE = BlockingCallHeld(
     code="SL104",
     name="session-held-across-blocking-call",
     summary="a blocking network call while a session's transaction is open",
+    help="commit or close the session before the blocking call, or move the call out of the transaction",
     what="Finds a synchronous network call (`requests`, `httpx.Client`, `smtplib`, `urllib`, a blocking SDK "
     "client) made while a session's transaction is open, directly or through project functions. Sync (`def`) "
     "handlers run in FastAPI's threadpool and hold the connection exactly as async ones do.",

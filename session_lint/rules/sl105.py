@@ -13,6 +13,7 @@ RULE = SubDependencySessionHeld(
     code="SL105",
     name="sub-dependency-session-held",
     summary="a session opened by a sub-dependency is open across a slow await in the handler",
+    help="commit or close the request's session in the dependency that used it, before it returns",
     what="Finds a handler with a dependency such as `user=Depends(get_current_user)` whose chain (at any depth) "
     "queries through `Depends(get_db)`, and that then awaits a slow operation. FastAPI caches `get_db` per "
     "request and closes it after the response, so the transaction the dependency opened is still open, though "

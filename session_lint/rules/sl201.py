@@ -5,6 +5,7 @@ RULE = Rule(
     code="SL201",
     name="orm-object-after-session",
     summary="an ORM object is read after its short-lived session ended, where that read needs the session",
+    help="copy the value into a local inside the session's block, or load it eagerly (`selectinload`)",
     what="Follows ORM objects loaded through a session (`db.get(Tool, id)`, `db.query(Tool)...first()`, "
     "`db.execute(select(Tool)).scalars()`, loops over the results) or added to it (`db.add(tool)`: a commit "
     "expires it, a rollback leaves it as it was) past the end of that session: the end of "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from session_lint.config import Settings
 from session_lint.flow import ir
@@ -19,7 +19,8 @@ from session_lint.index.cache import Cache
 from session_lint.index.module_index import ModuleIndex
 from session_lint.index.orm_index import OrmIndex
 from session_lint.index.project import Project
-from session_lint.report.findings import Finding, fingerprint, suppressed
+from session_lint.report.findings import Finding, fingerprint, suppressed as is_suppressed
+from session_lint.report.noqa import UNUSED_NOQA, unused_noqa
 from session_lint.rules.findings import findings_of
 from session_lint.source.parse import ParseFailure
 
@@ -37,6 +38,25 @@ class Analysis:
         # The files a run checks, in the order it indexes them (modules that import each other
         # see more of each other the later they are indexed: a re-check keeps the order).
         self.files: List[Path] = []
+
+
+def fix_factory_problem(settings: Settings, paths: Sequence[str]) -> Optional[str]:
+    """What is wrong with the configured ``fix-factory`` in the tree under ``paths`` (its module
+    is not there, or does not define the name), or None. ``fix`` would otherwise write an import
+    that fails only when the rewritten handler first runs."""
+    if not settings.fix_factory:
+        return None
+    spec = settings.fix_factory[0]
+    module, _, name = spec.rpartition(".")
+    if not module or not name:
+        return f"fix-factory '{spec}' is not module.name (for example app.db.fresh_db_session)"
+    analysis = Analysis(settings, [Path(p) for p in paths])
+    found = analysis.project.load(module)
+    if found is None:
+        return f"fix-factory '{spec}': no module '{module}' in the checked tree"
+    if not (name in found.globals or name in found.function_names or name in found.classes or name in found.imports):
+        return f"fix-factory '{spec}': {found.path} defines no '{name}'"
+    return None
 
 
 def analyze(
@@ -68,7 +88,7 @@ def index_file(raw: bytes, path: Path, settings: Settings, analysis: Analysis, s
     """The first half of :func:`analyze`: the file's index, or why there is none (SL001, SL003)."""
     limit = settings.max_file_size_kb * 1024
     if len(raw) > limit:
-        if not settings.enabled("SL003"):
+        if not settings.enabled("SL003", shown):
             return None, []
         found = Finding(shown, 1, 0, "SL003", f"not analyzed: {len(raw) / 1024 / 1024:.1f} MB is more than "
                                               f"max-file-size-kb ({settings.max_file_size_kb} KB)")
@@ -77,31 +97,41 @@ def index_file(raw: bytes, path: Path, settings: Settings, analysis: Analysis, s
         return analysis.project.index(raw, path, tree), []
     except ParseFailure as failure:
         found = Finding(shown, failure.line, failure.col, "SL001", failure.message)
-        if not settings.enabled("SL001"):
+        if not settings.enabled("SL001", shown):
             return None, []
         return None, [dataclasses.replace(found, fingerprint=fingerprint(found, failure.message))]
 
 
 def check_index(index: ModuleIndex, raw: bytes, settings: Settings, analysis: Analysis, shown: str,
-                apply_noqa: bool = True, unresolved: Optional[List[Tuple[str, int, int, str]]] = None) -> List[Finding]:
-    """The second half of :func:`analyze`: the engine over an indexed file, then ``# noqa``."""
+                apply_noqa: bool = True, unresolved: Optional[List[Tuple[str, int, int, str]]] = None,
+                suppressed: Optional[List[Finding]] = None) -> List[Finding]:
+    """The second half of :func:`analyze`: the engine over an indexed file, then ``# noqa``
+    (the findings it silences are appended to ``suppressed``, when given) and, when SL900 is
+    selected, the ``# noqa`` comments that silenced nothing."""
     checker = Checker(index, analysis)
     findings = checker.findings(shown)
     if unresolved is not None:
         for pos, label in sorted(checker.unresolved.items(), key=lambda item: (item[0].line, item[0].col)):
             unresolved.append((shown, pos.line, pos.col, label))
-    if not findings:
+    unused_wanted = apply_noqa and settings.enabled(UNUSED_NOQA, shown)
+    if not findings and not unused_wanted:
         return []
     text = raw.decode(index.encoding, errors="replace")
     lines = text.splitlines()
     kept = []
+    used: Dict[int, Set[str]] = {}
     for finding in findings:
-        if not settings.enabled(finding.code):
-            continue
-        if apply_noqa and 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code):
+        if not settings.enabled(finding.code, shown):
             continue
         line_text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+        if apply_noqa and line_text and is_suppressed(line_text, finding.code):
+            used.setdefault(finding.line, set()).add(finding.code)
+            if suppressed is not None:
+                suppressed.append(finding)
+            continue
         kept.append(dataclasses.replace(finding, fingerprint=fingerprint(finding, line_text)))
+    if unused_wanted:
+        kept.extend(unused_noqa(text, used, settings, shown))
     return sorted(set(kept))
 
 

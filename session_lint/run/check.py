@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from session_lint.run.analysis import Analysis, check_index, index_file
-from session_lint.index.cache import Cache, digest
+# DEFAULT_CACHE_DIR and default_cache_dir: the commands' defaults, taken from here.
+from session_lint.index.cache import DEFAULT_CACHE_DIR, Cache, default_cache_dir, digest  # noqa: F401
 from session_lint.source.discovery import discover
+from session_lint.source.globs import anchored
 from session_lint.report.findings import Finding, fingerprint
 from session_lint.index.module_index import ModuleIndex
 from session_lint.config import Settings
 from session_lint.run.time_limit import FileTimeout, time_limit
 from session_lint.run.timing import Timings, activate
-
-# Relative to the folder the run starts in (the project root for the flake8 plugin).
-DEFAULT_CACHE_DIR = ".session-lint-cache"
 
 Unresolved = Tuple[str, int, int, str]
 
@@ -37,6 +36,8 @@ class RunResult:
     # could not follow (third-party or dynamic), for --explain-unresolved.
     unresolved: List[Unresolved] = field(default_factory=list)
     prepared: int = 0
+    # Findings a ``# noqa`` comment silenced (a summary says how many).
+    noqa_suppressed: int = 0
 
 
 @dataclass
@@ -46,6 +47,7 @@ class _Checked:
     findings: List[Finding]
     unresolved: List[Unresolved]
     internal_error: bool = False
+    suppressed: int = 0
     # Modules a worker indexed that the parent has not (imports followed out of the given paths).
     loaded: Tuple[str, ...] = ()
 
@@ -105,9 +107,13 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
     if keep_analysis is not None:
         keep_analysis["analysis"] = analysis  # ``fix`` reuses the index the check built
     with clock.phase("discovery"):
-        files = list(discover(paths, excludes))
+        # Patterns given here (``fix --exclude``) are relative to the working folder.
+        files = list(discover(paths, [anchored(e, Path.cwd()) for e in excludes], defaults=settings.excludes,
+                              gitignore=True))
         analysis.files = [path for path, problem in files if not problem]
         run_key = _run_key(files, excludes)
+    if progress is not None:
+        progress(0, len(files))
     # A caller that keeps the project (``fix``, the fix status of json and sarif output) needs
     # every module indexed in it, so it does not take a previous run's result.
     if cache is not None and keep_analysis is None:
@@ -132,6 +138,7 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
         result.findings.extend(item.findings)
         result.unresolved.extend(item.unresolved)
         result.internal_errors += item.internal_error
+        result.noqa_suppressed += item.suppressed
         loaded.update(item.loaded)
     result.findings = sorted(
         f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message)) for f in result.findings
@@ -139,8 +146,33 @@ def _check(paths, settings, excludes, cache_dir, keep_analysis, progress, jobs, 
     result.prepared = analysis.project.prepared
     # A result that depends on how long something took (SL004) or on a bug (SL000) is not kept.
     if cache is not None and not result.internal_errors and not any(f.code == "SL004" for f in result.findings):
-        read = {str(p) for p in analysis.project.indexed_paths()} | loaded | {str(path) for path, _ in files}
+        # One entry per file: the index knows files by their resolved path, so the given files are
+        # named that way too (a relative name beside it would have a warm run hash each file twice).
+        read = {str(p) for p in analysis.project.indexed_paths()} | loaded | {str(path.resolve()) for path, _ in files}
         cache.put_run(run_key, {p: _current_digest(p) for p in sorted(read)}, _for_reuse(result))
+    return result
+
+
+def check_source(data: bytes, path: Path, shown: str, settings: Settings,
+                 cache_dir: Optional[Path] = None) -> RunResult:
+    """Findings for one module whose text is ``data`` (an editor's buffer on stdin), analyzed as
+    if it were at ``path`` (its imports resolved from there) and reported as ``shown``."""
+    result = RunResult(files=1)
+    analysis = Analysis(settings, [path], Cache(cache_dir, settings.fingerprint()) if cache_dir is not None else None)
+    silenced: List[Finding] = []
+    try:
+        with _collector_off(freeze_after=False), time_limit(settings.file_timeout_seconds):
+            index, failed = index_file(data, path, settings, analysis, shown)
+            found = failed if index is None else check_index(index, data, settings, analysis, shown,
+                                                             suppressed=silenced)
+    except FileTimeout:
+        found = _timed_out(shown, settings)
+    except Exception as exc:  # noqa: BLE001 - reported as SL000, as for a file on disk
+        result.internal_errors += 1
+        found = [_internal_error(shown, exc)]
+    result.findings = sorted(f if f.fingerprint else dataclasses.replace(f, fingerprint=fingerprint(f, f.message))
+                             for f in found)
+    result.noqa_suppressed = len(silenced)
     return result
 
 
@@ -162,13 +194,13 @@ def _index_one(path: Path, problem: str, settings: Settings, analysis: Analysis,
                result: RunResult) -> Optional[Tuple[Path, str, bytes, ModuleIndex]]:
     shown = str(path)
     if problem:
-        if settings.enabled("SL002"):
+        if settings.enabled("SL002", shown):
             result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {problem}"))
         return None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        if settings.enabled("SL002"):
+        if settings.enabled("SL002", shown):
             result.findings.append(Finding(shown, 1, 0, "SL002", f"cannot read: {exc.strerror or exc}"))
         return None
     try:
@@ -188,9 +220,11 @@ def _index_one(path: Path, problem: str, settings: Settings, analysis: Analysis,
 def _check_one(item: Tuple[Path, str, bytes, ModuleIndex], settings: Settings, analysis: Analysis) -> _Checked:
     _path, shown, data, index = item
     unresolved: List[Unresolved] = []
+    silenced: List[Finding] = []
     try:
         with time_limit(settings.file_timeout_seconds):
-            return _Checked(check_index(index, data, settings, analysis, shown, unresolved=unresolved), unresolved)
+            found = check_index(index, data, settings, analysis, shown, unresolved=unresolved, suppressed=silenced)
+            return _Checked(found, unresolved, suppressed=len(silenced))
     except FileTimeout:
         return _Checked(_timed_out(shown, settings), [])
     except Exception as exc:  # noqa: BLE001 - one file's bug must not end the run
@@ -230,7 +264,7 @@ def _check_all(work: List[Tuple[Path, str, bytes, ModuleIndex]], settings: Setti
 
 
 def _timed_out(shown: str, settings: Settings) -> List[Finding]:
-    if not settings.enabled("SL004"):
+    if not settings.enabled("SL004", shown):
         return []
     return [Finding(shown, 1, 0, "SL004", f"not analyzed: took longer than "
                                           f"file-timeout-seconds ({settings.file_timeout_seconds:g} s)")]

@@ -4,8 +4,10 @@ syntax errors, never crashing the process), guarded against trees too deep for a
 from __future__ import annotations
 
 import ast
+import re
+import sys
 import warnings
-from typing import Union
+from typing import Optional, Tuple, Union
 
 from session_lint.run.timing import measure
 from session_lint.source.parsed import ParsedModule, child_nodes, encoding_of
@@ -17,6 +19,34 @@ class ParseFailure(Exception):
         self.line = line
         self.col = col
         self.message = message
+
+
+# Syntax a newer Python reads (the version that added it, what to call it, how its line looks):
+# session-lint parses with the Python that runs it, so under an older one such a file does not
+# parse, and the message must say why rather than look like a broken file.
+NEWER_SYNTAX: Tuple[Tuple[Tuple[int, int], str, "re.Pattern[str]"], ...] = (
+    ((3, 11), "except*", re.compile(r"^\s*except\s*\*")),
+    ((3, 12), "a type statement", re.compile(r"^\s*type\s+[A-Za-z_]\w*\s*(\[[^\]]*\]\s*)?=")),
+    ((3, 12), "type parameters", re.compile(r"^\s*(async\s+def|def|class)\s+[A-Za-z_]\w*\s*\[")),
+    ((3, 12), "an f-string nesting its own quotes", re.compile(
+        r"(?<![\w.])[rR]?[fF][rR]?(\"[^\"]*\{[^}]*\"[^}]*\}|'[^']*\{[^}]*'[^}]*\})")),
+    ((3, 14), "except with unparenthesized types", re.compile(r"^\s*except\s+(?!\()[^:#]*,[^:#]*:")),
+    ((3, 14), "a t-string", re.compile(r"(?<![\w.])([tT][rR]?|[rR][tT])['\"]")),
+)
+
+
+def newer_syntax(line: str, message: str = "", running: Tuple[int, int] = sys.version_info[:2]) -> Optional[str]:
+    """Why a line the running Python cannot parse (``message``: its complaint) may be valid in a
+    newer one: ``(except*, 3.11+): run session-lint under Python 3.11 or newer``; None when
+    nothing says so."""
+    for version, what, pattern in NEWER_SYNTAX:
+        if what.startswith("an f-string") and not message.startswith("f-string"):
+            continue  # an f-string that is broken in any version says something else
+        if running < version and pattern.search(line):
+            needed = ".".join(map(str, version))
+            return (f"uses syntax of a newer Python ({what}, {needed}+): run session-lint under Python {needed} "
+                    f"or newer (this is {'.'.join(map(str, running))})")
+    return None
 
 
 # Deeper syntax trees are refused: the front end walks expressions recursively, and a few
@@ -55,6 +85,9 @@ def parse(data: Union[bytes, str]) -> ParsedModule:
         line = syntax.lineno or 1
         col = max((syntax.offset or 1) - 1, 0)
         what = "cannot decode" if any(w in str(syntax.msg) for w in ("encoding", "codec", "decode")) else "cannot parse"
+        newer = newer_syntax(syntax.text or "", str(syntax.msg)) if what == "cannot parse" else None
+        if newer is not None:
+            raise ParseFailure(line, col, f"{what}: {newer}") from None
         raise ParseFailure(line, col, f"{what}: {syntax.msg}") from None
     except ValueError as exc:  # null bytes
         raise ParseFailure(1, 0, f"cannot parse: {exc}") from None
