@@ -51,6 +51,9 @@ class Settings:
     extra_sinks: Tuple[str, ...] = ()
     extra_blocking_sinks: Tuple[str, ...] = ()
     non_sinks: Tuple[str, ...] = ()
+    # Libraries the catalogue declares off by default (caches: redis, pymemcache) whose calls
+    # should count as waiting on another host here, by name (`session-lint libraries`).
+    enable_libraries: Tuple[str, ...] = ()
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     # ``fix``: the short-lived session factory to use, as ``module.name``; by default the first

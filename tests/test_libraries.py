@@ -1,18 +1,34 @@
 """One fixture per network library of the catalogue: ``tests/fixtures/libraries/<library>.py``,
 run like the file cases of ``test_check_fixtures`` (``# expect: CODE`` marks and a golden
-``.txt`` of the exact output)."""
+``.txt`` of the exact output).
 
+A library off by default (a cache) is also run with ``enable-libraries`` naming it: its fixture
+marks those findings ``# expect-enabled: CODE``, with the golden output in ``<library>.enabled.txt``.
+"""
+
+import re
 from pathlib import Path
+from typing import List, Tuple
 
 import pytest
 
 from conftest import FIXTURES, compare_golden, expected_marks
 from session_lint.config import Settings
+from session_lint.knowledge.catalogue import LIBRARIES
 from session_lint.report.formats import render
 from session_lint.run.analysis import analyze
 
 LIBRARY_FIXTURES = FIXTURES / "libraries"
 CASES = sorted(LIBRARY_FIXTURES.glob("*.py"))
+BY_NAME = {library.name: library for library in LIBRARIES}
+
+_EXPECT_ENABLED = re.compile(r"#\s*expect-enabled:\s*(?P<codes>SL\d+(?:\s*,\s*SL\d+)*)")
+
+
+def enabled_marks(text: str) -> List[Tuple[int, str]]:
+    return sorted((number, code) for number, line in enumerate(text.splitlines(), start=1)
+                  for match in [_EXPECT_ENABLED.search(line)] if match
+                  for code in re.split(r"\s*,\s*", match.group("codes")))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
@@ -21,3 +37,16 @@ def test_library_case(case: Path):
     findings = analyze(data, case, Settings(), display_path=case.name)
     assert sorted((f.line, f.code) for f in findings) == expected_marks(data.decode())
     compare_golden(case.with_suffix(".txt"), render(findings, "text"))
+
+
+OFF_BY_DEFAULT = [case for case in CASES if case.stem in BY_NAME and not BY_NAME[case.stem].default_enabled]
+
+
+@pytest.mark.parametrize("case", OFF_BY_DEFAULT, ids=[p.stem for p in OFF_BY_DEFAULT])
+def test_library_enabled(case: Path):
+    data = case.read_bytes()
+    marks = enabled_marks(data.decode())
+    assert marks, "a library off by default shows what enabling it finds"
+    findings = analyze(data, case, Settings(enable_libraries=(case.stem,)), display_path=case.name)
+    assert sorted((f.line, f.code) for f in findings) == sorted(expected_marks(data.decode()) + marks)
+    compare_golden(case.with_suffix(".enabled.txt"), render(findings, "text"))
