@@ -5,12 +5,9 @@ to the API: awaited on ``AsyncOpenAI``, blocking on ``OpenAI``. ``stream(...)`` 
 (``openai.chat.completions.create``) and the 0.x class API (``openai.ChatCompletion.create``,
 ``acreate``) are requests too. Webhook signature checks are local."""
 
-from typing import List, Tuple
+from session_lint.knowledge.declarations import Category, Kind, Library, namespace_calls
 
-from session_lint.knowledge.declarations import Category, Kind, Library
-
-# The client's properties that hold API resources. Listed rather than matched by ``*`` so that
-# plain attributes of the client (``default_headers.get``, ``base_url.copy_with``) stay local.
+# The client's properties that hold API resources.
 NAMESPACES = (
     "chat", "completions", "responses", "embeddings", "images", "audio", "moderations", "models",
     "files", "uploads", "batches", "fine_tuning", "vector_stores", "beta", "realtime", "conversations",
@@ -26,15 +23,8 @@ LEGACY_RESOURCES = (
     "ChatCompletion", "Completion", "Embedding", "Edit", "Image", "Moderation", "Audio", "File",
     "FineTune", "FineTuningJob", "Model", "Engine", "Deployment",
 )
-
-
-def _client_calls(client: str, kind: Kind) -> List[Tuple[str, Kind]]:
-    entered = Kind.CONTEXT if kind is Kind.AWAIT else Kind.BLOCKING
-    calls = [(f"{client}.webhooks.unwrap", Kind.NOT_SINK), (f"{client}.webhooks.verify_signature", Kind.NOT_SINK)]
-    for namespace in NAMESPACES:
-        calls += [(f"{client}.{namespace}.*stream", entered), (f"{client}.{namespace}.*.connect", entered),
-                  (f"{client}.{namespace}.*", kind)]
-    return calls
+ENTERED = ("*stream", "*.connect")
+LOCAL = ("webhooks.unwrap", "webhooks.verify_signature")
 
 
 LIBRARY = Library(
@@ -42,8 +32,8 @@ LIBRARY = Library(
     category=Category.LLM,
     summary="OpenAI/AsyncOpenAI (and Azure) resource methods: chat.completions, responses, embeddings, ...",
     calls=(
-        *(call for client in ASYNC_CLIENTS for call in _client_calls(client, Kind.AWAIT)),
-        *(call for client in SYNC_CLIENTS for call in _client_calls(client, Kind.BLOCKING)),
+        *(call for client in ASYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.AWAIT, ENTERED, LOCAL)),
+        *(call for client in SYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.BLOCKING, ENTERED, LOCAL)),
         # ``openai.api_key = ...; openai.chat.completions.create(...)``: the module-level client.
         ("openai.webhooks.unwrap", Kind.NOT_SINK),
         ("openai.webhooks.verify_signature", Kind.NOT_SINK),
