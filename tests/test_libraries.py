@@ -15,12 +15,16 @@ import pytest
 from conftest import FIXTURES, compare_golden, expected_marks
 from session_lint.config import Settings
 from session_lint.knowledge.catalogue import LIBRARIES
+from session_lint.knowledge.declarations import Category
 from session_lint.report.formats import render
 from session_lint.run.analysis import analyze
 
 LIBRARY_FIXTURES = FIXTURES / "libraries"
 CASES = sorted(LIBRARY_FIXTURES.glob("*.py"))
 BY_NAME = {library.name: library for library in LIBRARIES}
+# Libraries that are not another host (asyncio's wrappers, logging) are tested with the flow.
+NOT_NETWORK = {Category.CONCURRENCY, Category.LOCAL}
+NETWORK = [library for library in LIBRARIES if library.category not in NOT_NETWORK]
 
 _EXPECT_ENABLED = re.compile(r"#\s*expect-enabled:\s*(?P<codes>SL\d+(?:\s*,\s*SL\d+)*)")
 
@@ -50,3 +54,18 @@ def test_library_enabled(case: Path):
     findings = analyze(data, case, Settings(enable_libraries=(case.stem,)), display_path=case.name)
     assert sorted((f.line, f.code) for f in findings) == sorted(expected_marks(data.decode()) + marks)
     compare_golden(case.with_suffix(".enabled.txt"), render(findings, "text"))
+
+
+def test_every_network_library_has_a_fixture():
+    missing = [library.name for library in NETWORK if not (LIBRARY_FIXTURES / f"{library.name}.py").exists()]
+    assert not missing, f"libraries without a fixture under {LIBRARY_FIXTURES}: {missing}"
+    assert len(NETWORK) >= 30
+
+
+def test_every_fixture_names_a_library():
+    assert sorted(case.stem for case in CASES if case.stem not in BY_NAME) == []
+
+
+def test_library_names_are_unique():
+    names = [library.name for library in LIBRARIES]
+    assert len(names) == len(set(names))
