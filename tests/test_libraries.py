@@ -69,3 +69,19 @@ def test_every_fixture_names_a_library():
 def test_library_names_are_unique():
     names = [library.name for library in LIBRARIES]
     assert len(names) == len(set(names))
+
+
+def test_cli_lists_libraries_by_category(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from session_lint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    listed = CliRunner().invoke(main, ["libraries"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines.index("LLM:") < lines.index(next(line for line in lines if line.split()[:2] == ["openai", "on"]))
+    assert any(line.split()[:2] == ["redis", "off"] for line in lines)
+    (tmp_path / "pyproject.toml").write_text('[tool.session-lint]\nenable-libraries = ["redis"]\n')
+    enabled = CliRunner().invoke(main, ["libraries"])
+    assert any(line.split()[:2] == ["redis", "on"] for line in enabled.output.splitlines())
