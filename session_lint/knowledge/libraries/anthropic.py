@@ -20,8 +20,10 @@ LIBRARY = Library(
     category=Category.LLM,
     summary="Anthropic/AsyncAnthropic (and Bedrock, Vertex) messages.create, messages.stream, models, beta ...",
     calls=(
-        *(call for client in ASYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.AWAIT, ENTERED, LOCAL)),
-        *(call for client in SYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.BLOCKING, ENTERED, LOCAL)),
+        *(call for client in ASYNC_CLIENTS
+          for call in namespace_calls(client, NAMESPACES, Kind.AWAIT, ENTERED, LOCAL)),
+        *(call for client in SYNC_CLIENTS
+          for call in namespace_calls(client, NAMESPACES, Kind.BLOCKING, ENTERED, LOCAL)),
     ),
     classes=(*SYNC_CLIENTS, *ASYNC_CLIENTS),
     aliases={

@@ -32,8 +32,10 @@ LIBRARY = Library(
     category=Category.LLM,
     summary="OpenAI/AsyncOpenAI (and Azure) resource methods: chat.completions, responses, embeddings, ...",
     calls=(
-        *(call for client in ASYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.AWAIT, ENTERED, LOCAL)),
-        *(call for client in SYNC_CLIENTS for call in namespace_calls(client, NAMESPACES, Kind.BLOCKING, ENTERED, LOCAL)),
+        *(call for client in ASYNC_CLIENTS
+          for call in namespace_calls(client, NAMESPACES, Kind.AWAIT, ENTERED, LOCAL)),
+        *(call for client in SYNC_CLIENTS
+          for call in namespace_calls(client, NAMESPACES, Kind.BLOCKING, ENTERED, LOCAL)),
         # ``openai.api_key = ...; openai.chat.completions.create(...)``: the module-level client.
         ("openai.webhooks.unwrap", Kind.NOT_SINK),
         ("openai.webhooks.verify_signature", Kind.NOT_SINK),
