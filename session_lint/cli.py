@@ -346,6 +346,24 @@ def rules() -> None:
 
 
 @main.command()
+@click.option("--config", type=click.Path(), help="Configuration file (default: nearest pyproject.toml/setup.cfg).")
+def libraries(config: Optional[str]) -> None:
+    """List the libraries whose calls are known, by category, and whether they count here."""
+    from session_lint.knowledge.catalogue import LIBRARIES
+    from session_lint.knowledge.declarations import Category
+
+    enabled = set(_settings_or_exit(config, (), {}).enable_libraries)
+    width = max(len(library.name) for library in LIBRARIES)
+    for category in Category:
+        known = [library for library in LIBRARIES if library.category is category]
+        if known:
+            click.echo(f"{category.value}:")
+        for library in known:
+            state = "on " if library.default_enabled or library.name in enabled else "off"
+            click.echo(f"  {library.name.ljust(width)}  {state}  {library.summary}")
+
+
+@main.command()
 @click.argument("code")
 def explain(code: str) -> None:
     """Show a rule's documentation, by code (SL101) or name (session-held-across-slow-await)."""

@@ -63,6 +63,9 @@ class Settings:
     extra_sinks: Tuple[str, ...] = ()
     extra_blocking_sinks: Tuple[str, ...] = ()
     non_sinks: Tuple[str, ...] = ()
+    # Libraries the catalogue declares off by default (caches: redis, pymemcache) whose calls
+    # should count as waiting on another host here, by name (`session-lint libraries`).
+    enable_libraries: Tuple[str, ...] = ()
     # Files and folders a run does not read when it walks a folder (a file named on the command
     # line is still read): ``exclude`` replaces the defaults, ``extend-exclude`` adds to them.
     # Patterns with a ``/`` are kept absolute (see :func:`globs.anchored`).

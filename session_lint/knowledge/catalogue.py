@@ -38,7 +38,8 @@ def _network_libraries() -> List[Library]:
 
 LIBRARIES: Tuple[Library, ...] = (*concurrency.LIBRARIES, *_network_libraries())
 
-_BUILTIN: Tuple[Tuple[str, Kind], ...] = tuple(call for library in LIBRARIES for call in library.calls)
+_BUILTIN: Tuple[Tuple[str, Kind, Library], ...] = tuple(
+    (pattern, kind, library) for library in LIBRARIES for pattern, kind in library.calls)
 # Different import paths of the same thing, mapped to the one name the table uses.
 CANONICAL: Dict[str, str] = {alias: name for library in LIBRARIES for alias, name in library.aliases.items()}
 # What calling (or entering) a known thing gives back. Keys are canonical qualified names.
@@ -68,6 +69,8 @@ class SinkTable:
     extra_sinks: Tuple[str, ...] = ()
     extra_blocking: Tuple[str, ...] = ()
     non_sinks: Tuple[str, ...] = ()
+    # Libraries off by default (caches) that the project turns on, by name.
+    enabled_libraries: Tuple[str, ...] = ()
     # Answers so far: a project asks about the same few thousand names over and over, and each
     # first answer tries every pattern of the table.
     _memo: Dict[Tuple[str, ...], Optional[Kind]] = field(default_factory=dict, compare=False, hash=False, repr=False)
@@ -96,9 +99,13 @@ class SinkTable:
             if not name:
                 continue
             name = canonical(name)
-            for pattern, kind in _candidates(name):
+            for pattern, kind, library in _candidates(name):
                 if fnmatchcase(name, pattern):
-                    return kind
+                    if library.default_enabled or library.name in self.enabled_libraries:
+                        return kind
+                    # A cache answers in well under a millisecond on a healthy network: its
+                    # calls are known, and not slow, unless the project says otherwise.
+                    return Kind.NOT_SINK
         return None
 
 
@@ -109,21 +116,21 @@ def _first_segment(pattern: str) -> Optional[str]:
 
 # The built-in patterns by their first dotted segment (all are literal there): a name is only
 # tried against the few patterns of its own package, in the table's order.
-_BY_SEGMENT: Dict[Optional[str], List[Tuple[int, str, Kind]]] = {}
-for _index, (_pattern, _kind) in enumerate(_BUILTIN):
-    _BY_SEGMENT.setdefault(_first_segment(_pattern), []).append((_index, _pattern, _kind))
+_BY_SEGMENT: Dict[Optional[str], List[Tuple[int, str, Kind, Library]]] = {}
+for _index, (_pattern, _kind, _library) in enumerate(_BUILTIN):
+    _BY_SEGMENT.setdefault(_first_segment(_pattern), []).append((_index, _pattern, _kind, _library))
 
 
-def _candidates(name: str) -> List[Tuple[str, Kind]]:
+def _candidates(name: str) -> List[Tuple[str, Kind, Library]]:
     found = _BY_SEGMENT.get(name.split(".", 1)[0], []) + _BY_SEGMENT.get(None, [])
-    return [(pattern, kind) for _index, pattern, kind in sorted(found)]
+    return [(pattern, kind, library) for _index, pattern, kind, library in sorted(found, key=lambda c: c[0])]
 
 
 @functools.lru_cache(maxsize=16)
 def sink_table(extra_sinks: Tuple[str, ...] = (), extra_blocking: Tuple[str, ...] = (),
-               non_sinks: Tuple[str, ...] = ()) -> SinkTable:
+               non_sinks: Tuple[str, ...] = (), enabled_libraries: Tuple[str, ...] = ()) -> SinkTable:
     """The table for these settings, one per run: it remembers its answers."""
-    return SinkTable(tuple(extra_sinks), tuple(extra_blocking), tuple(non_sinks))
+    return SinkTable(tuple(extra_sinks), tuple(extra_blocking), tuple(non_sinks), tuple(enabled_libraries))
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -142,4 +149,9 @@ def is_network_client(qualname: str) -> bool:
     client class (``requests.Session``) or a call that waits on one (``websockets.connect``).
     Such a thing is never a database session, whatever a configured name says."""
     name = canonical(qualname)
-    return name in CLASSES or sink_table().kind([name]) in WAITS_ON_A_HOST
+    return name in CLASSES or _every_library_on().kind([name]) in WAITS_ON_A_HOST
+
+
+def _every_library_on() -> SinkTable:
+    # A cache client is another host's client even where its calls do not count as slow.
+    return sink_table(enabled_libraries=tuple(library.name for library in LIBRARIES))

@@ -66,3 +66,19 @@ class Library:
     returns: Mapping[str, str] = field(default_factory=dict)
     # Off by default (caches): its calls are not sinks unless the project enables the library.
     default_enabled: bool = True
+
+
+def namespace_calls(client: str, namespaces: Tuple[str, ...], kind: Kind, entered: Tuple[str, ...] = (),
+                    local: Tuple[str, ...] = ()) -> Tuple[Tuple[str, Kind], ...]:
+    """The calls of a client whose requests are the methods of resource namespaces it holds
+    (``client.chat.completions.create``), as generated SDKs (OpenAI, Anthropic, Groq) lay them
+    out: every method under one of ``namespaces`` is a request of ``kind`` (AWAIT or BLOCKING);
+    those matching a pattern of ``entered`` (``*stream``) connect when entered instead; those
+    of ``local`` (``webhooks.unwrap``) wait on nothing. Namespaces are listed rather than matched
+    by ``*`` so that plain attributes of the client (``default_headers.get``) stay local."""
+    entering = Kind.CONTEXT if kind is Kind.AWAIT else Kind.BLOCKING
+    calls = [(f"{client}.{method}", Kind.NOT_SINK) for method in local]
+    for namespace in namespaces:
+        calls += [(f"{client}.{namespace}.{pattern}", entering) for pattern in entered]
+        calls.append((f"{client}.{namespace}.*", kind))
+    return tuple(calls)

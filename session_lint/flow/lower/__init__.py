@@ -41,7 +41,8 @@ def lower_module(data: Union[bytes, str], path: Path, settings: Settings, projec
     known(scan, resolver)
     infer_return_types(scan, resolver)
     known(scan, resolver)  # with the return types just inferred
-    table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks)
+    table = sink_table(settings.extra_sinks, settings.extra_blocking_sinks, settings.non_sinks,
+                       settings.enable_libraries)
     lowerer = ModuleLowerer(scan, settings, parsed, table, project)
     lowered = lowerer.lower_all()
     frameworks.annotate(lowered.functions, lowered.nodes, lowered.classes, lowerer.resolver, parsed,

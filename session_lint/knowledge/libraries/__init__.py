@@ -1,2 +1,2 @@
 """One module per network library, each declaring ``LIBRARY`` (or ``LIBRARIES``): adding a
-library is adding a module here, with its fixture under ``tests/fixtures/check/libraries/``."""
+library is adding a module here, with its fixture under ``tests/fixtures/libraries/``."""
