@@ -1,0 +1,97 @@
+"""Transactions, from SQLAlchemy's own events: a connection's ``begin``, ``commit`` and
+``rollback``, which fire alike under a ``Session``, a bare ``Connection`` and an ``AsyncSession``
+(whose sync engine runs the same code in a greenlet), with the pool's ``checkin`` as the backstop
+for a connection given back without either (the pool's reset-on-return rolls back below the
+events).
+
+Listeners are attached to the ``Engine`` and ``Pool`` classes, so every engine is seen, also those
+made before the plugin was configured. A transaction is known by its DBAPI connection.
+
+Savepoints count as transactions of their own only where the connection's transaction belongs to
+another scope: the common test setup that binds the app's session to the test's connection
+(``join_transaction_mode="create_savepoint"``) turns each of the app's transactions into a
+savepoint inside the test's, and in production each of those is a real transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Set, Tuple
+
+from session_lint.runtime.recorder import Recorder, _scope
+
+
+def _dbapi_key(conn: object) -> Optional[int]:
+    # The private attribute, not ``conn.connection``: that property reconnects an invalidated
+    # connection, which a listener must never cause.
+    fairy = getattr(conn, "_dbapi_connection", None)
+    dbapi = getattr(fairy, "dbapi_connection", None)
+    return id(dbapi) if dbapi is not None else None
+
+
+class TransactionListeners:
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._savepoints: Dict[int, Set[Tuple[int, str]]] = {}
+        self._installed: List[Tuple[object, str, Callable]] = []
+
+    def install(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+        from sqlalchemy.pool import Pool
+
+        for target, name, listener in (
+            (Engine, "begin", self._begin),
+            (Engine, "commit", self._end),
+            (Engine, "rollback", self._end),
+            (Engine, "savepoint", self._savepoint),
+            (Engine, "release_savepoint", self._end_savepoint),
+            (Engine, "rollback_savepoint", self._end_savepoint),
+            (Pool, "checkin", self._checkin),
+        ):
+            event.listen(target, name, listener)
+            self._installed.append((target, name, listener))
+
+    def uninstall(self) -> None:
+        from sqlalchemy import event
+
+        while self._installed:
+            target, name, listener = self._installed.pop()
+            event.remove(target, name, listener)
+
+    def _begin(self, conn: object) -> None:
+        key = _dbapi_key(conn)
+        if key is not None:
+            self.recorder.began(key)
+
+    def _end(self, conn: object) -> None:
+        key = _dbapi_key(conn)
+        if key is not None:
+            self._end_all(key)
+
+    def _checkin(self, dbapi_connection: object, _record: object) -> None:
+        if dbapi_connection is not None:
+            self._end_all(id(dbapi_connection))
+
+    def _end_all(self, key: int) -> None:
+        for savepoint in self._savepoints.pop(key, ()):
+            self.recorder.ended(savepoint)
+        self.recorder.ended(key)
+
+    def _savepoint(self, conn: object, name: str) -> None:
+        key = _dbapi_key(conn)
+        if key is None:
+            return
+        outer = self.recorder.open.get(key)
+        if outer is not None and outer.scope is _scope.get():
+            return  # a nested transaction inside this scope's own: the outer one is what is held
+        savepoint = (key, name)
+        self._savepoints.setdefault(key, set()).add(savepoint)
+        self.recorder.began(savepoint, "savepoint")
+
+    def _end_savepoint(self, conn: object, name: str, _context: object) -> None:
+        key = _dbapi_key(conn)
+        if key is None:
+            return
+        savepoint = (key, name)
+        self._savepoints.get(key, set()).discard(savepoint)
+        self.recorder.ended(savepoint)
