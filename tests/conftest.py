@@ -26,3 +26,4 @@ def compare_golden(path: Path, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
     assert path.exists(), f"missing expected output {path} (run with SESSION_LINT_UPDATE_GOLDEN=1, then review it)"
     assert actual == path.read_text(encoding="utf-8")
+collect_ignore_glob = ["fixtures/runtime/*"]
