@@ -435,6 +435,90 @@ def gateway_url(tool_id: int) -> str:
     ),
 )
 
+_RUNTIME_HEADER = """\
+import os
+
+import httpx
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine(os.environ["DATABASE_URL"])
+SessionLocal = sessionmaker(engine)
+app = FastAPI()
+
+
+def get_db():
+    with SessionLocal() as db:
+        yield db
+
+
+async def notify_slack(message):
+    async with httpx.AsyncClient() as client:
+        await client.post(os.environ["HOOK_URL"], json={"text": message})
+
+
+NOTIFIERS = {"slack": notify_slack}
+"""
+
+# Reported by the pytest plugin (session_lint.runtime), never by `check`: their examples are run
+# under pytest by tests/test_runtime_plugin.py, each route called once.
+RUNTIME_CODES = frozenset({"SL191"})
+
+RULES = RULES + (
+    Rule(
+        code="SL191",
+        name="transaction-held-at-network-call-at-runtime",
+        summary="a transaction was seen open during a network call while the project's tests ran",
+        what="Reported by the pytest plugin (`pytest --session-lint`), not by `check`. While the project's own "
+        "tests run, it records every SQLAlchemy transaction (the connection's begin, commit and rollback events, "
+        "for `Session`, `Connection` and `AsyncSession` alike) and every network call (httpx, aiohttp, requests, "
+        "smtplib, aiosmtplib, and any socket a library opens), and reports a network call made while a "
+        "transaction of the same request (or of application code the test called) was open. The finding is at "
+        "the innermost application function that began the transaction and, through its callees, reached the "
+        "call: the same `path:line:col` a static SL101-SL105 finding uses, so `session-lint check "
+        "--runtime-findings` can say which static findings the tests confirmed. It names the library call, both "
+        "stacks, the tests, how often and how long the transaction was held. A transaction the test itself holds, "
+        "the database drivers' own connections and the test client's in-process calls into the app are not "
+        "reported.",
+        why="The tests run straight through what static analysis cannot follow (registries of callables, "
+        "factories, strategy tables, plugins): a hold seen at runtime is certain, and one `check` does not report "
+        "shows where its catalogue or its call graph is missing something. The connection is held exactly as in "
+        "SL101.",
+        example="""
+NOTIFIERS = {"slack": notify_slack}  # which one runs is decided at runtime
+
+@app.post("/notify")
+async def notify(channel: str, db: Session = Depends(get_db)):
+    count = db.execute(text("SELECT count(*) FROM orders")).scalar_one()
+    await NOTIFIERS[channel](f"{count} orders")  # SL191 (httpx.AsyncClient.send, seen in test_notify)
+""",
+        fix="As for SL101: copy what the call needs, `commit()` or close the session, then make the call. "
+        "Turn the plugin on in CI with `pytest --session-lint --session-lint-report session-lint-runtime.sarif`.",
+        valid=(
+            _RUNTIME_HEADER
+            + """
+
+@app.post("/notify")
+async def notify(db: Session = Depends(get_db)):
+    count = db.execute(text("SELECT 1")).scalar_one()
+    db.commit()
+    await NOTIFIERS["slack"](f"{count} orders")
+""",
+        ),
+        invalid=(
+            _RUNTIME_HEADER
+            + """
+
+@app.post("/notify")
+async def notify(db: Session = Depends(get_db)):
+    count = db.execute(text("SELECT 1")).scalar_one()
+    await NOTIFIERS["slack"](f"{count} orders")  # expect: SL191
+""",
+        ),
+    ),
+)
+
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}
 
 
