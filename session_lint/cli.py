@@ -100,10 +100,12 @@ def main() -> None:
               help="Also list (on stderr) awaited calls made while a session was open that could not be followed.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this file.")
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
+@click.option("--runtime-findings", type=click.Path(dir_okay=False),
+              help="Mark findings with what `pytest --session-lint` saw (its report file), and add the holds only it saw.")
 @_setting_options
 def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tuple[str, ...], cache_dir: str,
           no_cache: bool, jobs: Optional[int], timings: bool, explain_unresolved: bool, baseline: Optional[str],
-          write_baseline: bool, **flags) -> None:
+          write_baseline: bool, runtime_findings: Optional[str], **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder)."""
     paths = paths or (".",)
     settings = _settings_or_exit(config, paths, flags)
@@ -132,12 +134,25 @@ def check(paths: Tuple[str, ...], fmt: str, config: Optional[str], exclude: Tupl
         if gone:
             click.echo(f"session-lint: {gone} baseline finding(s) no longer occur; --write-baseline drops them",
                        err=True)
+    cross = None
+    if runtime_findings:
+        from session_lint.runtime import crosscheck
+
+        try:
+            cross = crosscheck.from_file(result.findings, Path(runtime_findings))
+        except ValueError as exc:
+            click.echo(f"session-lint: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        result.findings = cross.findings()
     with clock.phase("output") if clock is not None else contextlib.nullcontext():
         if fmt in WITH_FIX_STATUS:
             from session_lint.fix_runner import with_fix_status  # libcst: only when a fix is planned
 
             result.findings = with_fix_status(result.findings, settings, holder["project"])
         out = render(result.findings, fmt)
+        if cross is not None:
+            out = crosscheck.annotate(out, fmt, cross)
+            click.echo(crosscheck.summary(cross), err=True)
         if out:
             click.echo(out, nl=False)
     if clock is not None:

@@ -219,10 +219,14 @@ class NetworkPatches:
                 return True
             if row.in_process is not None:
                 try:
-                    if row.in_process(args, kwargs):
-                        return True
+                    in_process = row.in_process(args, kwargs)
                 except Exception:
-                    pass
+                    in_process = False
+                if in_process:
+                    # Not a network call, but the application line it came from was reached: a
+                    # static finding there is exercised, and shown to be about an in-process call.
+                    recorder.reached(row.label + " (in process)", stacks.capture(3))
+                    return True
             return row.catch_all and _from_database_driver(3)
 
         def describe(args: tuple, kwargs: dict) -> str:

@@ -188,6 +188,11 @@ class Recorder:
             self._observe(site, txn, library_call, detail, started, ended, stack)
         self._note_network_site(project, library_call, held_here)
 
+    def reached(self, library_call: str, stack: Stack) -> None:
+        """A call that is not a network call but stands where one could (an in-process transport)."""
+        project = [(ref, kind) for ref in stack if (kind := self.classifier.kind(ref[1].co_filename)) != LIBRARY]
+        self._note_network_site(project, library_call, set())
+
     def _locate(self, txn: Transaction, project: List[Tuple[FrameRef, str]], library_call: str) -> Optional[Site]:
         """The innermost application function on both the begin stack and the call's stack; for a
         request, when none is (the transaction was opened by a dependency that has returned), the
