@@ -17,7 +17,7 @@ import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Hashable, List, Optional, Tuple
 
 from session_lint.runtime import stacks
 from session_lint.runtime.stacks import APP, LIBRARY, TEST, Classifier, FrameRef, Stack
@@ -31,12 +31,14 @@ class Scope:
 
     kind: str
     test_id: str
-    open: Dict[int, "Transaction"] = field(default_factory=dict)
+    open: Dict[Hashable, "Transaction"] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
 class Transaction:
-    key: int  # id() of the DBAPI connection it runs on
+    # id() of the DBAPI connection it runs on; for a savepoint or a session's own transaction
+    # inside another scope's, a tuple naming that.
+    key: Hashable
     began: float  # time.perf_counter()
     stack: Stack
     scope: Optional[Scope]
@@ -102,7 +104,7 @@ class Recorder:
 
     def __init__(self, classifier: Classifier) -> None:
         self.classifier = classifier
-        self.open: Dict[int, Transaction] = {}
+        self.open: Dict[Hashable, Transaction] = {}
         self.observations: Dict[tuple, Observation] = {}
         self.network_sites: Dict[tuple, NetworkSite] = {}
         self.test_id = ""  # the test running now (one at a time per process)
@@ -148,8 +150,8 @@ class Recorder:
 
     # -- transactions ---------------------------------------------------------------------------
 
-    def began(self, key: int, what: str = "begin") -> None:
-        if key in self.open and what == "savepoint":
+    def began(self, key: Hashable, what: str = "begin") -> None:
+        if key in self.open and what != "begin":
             return
         scope = _scope.get()
         txn = Transaction(key, time.perf_counter(), stacks.capture(2), scope, what)
@@ -158,7 +160,7 @@ class Recorder:
         if scope is not None:
             scope.open[key] = txn
 
-    def ended(self, key: int) -> None:
+    def ended(self, key: Hashable) -> None:
         txn = self.open.pop(key, None)
         if txn is not None and txn.scope is not None:
             txn.scope.open.pop(key, None)
@@ -180,11 +182,11 @@ class Recorder:
         project = [(ref, self.classifier.kind(ref[1].co_filename)) for ref in stack]
         project = [(ref, kind) for ref, kind in project if kind != LIBRARY]
         held_here = set()
-        for txn in holding:
+        for txn in sorted(holding, key=lambda t: t.began):
             site = self._locate(txn, project, library_call)
-            if site is None:
-                continue
-            held_here.add((site.path, site.line))
+            if site is None or (site.path, site.line, site.col) in held_here:
+                continue  # one hold per place and call, however many records (a savepoint in a session's)
+            held_here.add((site.path, site.line, site.col))
             self._observe(site, txn, library_call, detail, started, ended, stack)
         self._note_network_site(project, library_call, held_here)
 
@@ -299,5 +301,5 @@ class Recorder:
                 if site is None:
                     site = self.network_sites[key] = NetworkSite(path, line, ref[1].co_name, library_call)
                 site.count += 1
-                if (path, line) in held_here:
+                if any((path, line) == held[:2] for held in held_here):
                     site.held += 1

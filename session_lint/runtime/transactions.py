@@ -7,10 +7,11 @@ events).
 Listeners are attached to the ``Engine`` and ``Pool`` classes, so every engine is seen, also those
 made before the plugin was configured. A transaction is known by its DBAPI connection.
 
-Savepoints count as transactions of their own only where the connection's transaction belongs to
-another scope: the common test setup that binds the app's session to the test's connection
-(``join_transaction_mode="create_savepoint"``) turns each of the app's transactions into a
-savepoint inside the test's, and in production each of those is a real transaction.
+A session's own transaction (``after_begin`` to ``after_transaction_end``), and a savepoint, count
+as transactions of their own only where the connection's transaction belongs to another scope.
+That is the common test setup that binds the app's session to a connection the test began a
+transaction on (rolled back at the end of the test): each of the app's transactions is then only
+a stretch of the test's, or a savepoint in it, and in production each is a real transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TransactionListeners:
     def install(self) -> None:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
+        from sqlalchemy.orm import Session
         from sqlalchemy.pool import Pool
 
         for target, name, listener in (
@@ -47,6 +49,8 @@ class TransactionListeners:
             (Engine, "release_savepoint", self._end_savepoint),
             (Engine, "rollback_savepoint", self._end_savepoint),
             (Pool, "checkin", self._checkin),
+            (Session, "after_begin", self._session_begin),
+            (Session, "after_transaction_end", self._session_end),
         ):
             event.listen(target, name, listener)
             self._installed.append((target, name, listener))
@@ -77,12 +81,24 @@ class TransactionListeners:
             self.recorder.ended(savepoint)
         self.recorder.ended(key)
 
+    def _joins_another_scope(self, key: int) -> bool:
+        """Whether the connection's transaction was begun outside the current scope (by the test,
+        or before the plugin saw it); else that transaction is the one held."""
+        outer = self.recorder.open.get(key)
+        return outer is None or outer.scope is not _scope.get()
+
+    def _session_begin(self, _session: object, transaction: object, conn: object) -> None:
+        key = _dbapi_key(conn)
+        if key is not None and getattr(transaction, "parent", None) is None and self._joins_another_scope(key):
+            self.recorder.began(("session", id(transaction)), "session")
+
+    def _session_end(self, _session: object, transaction: object) -> None:
+        if getattr(transaction, "parent", None) is None:
+            self.recorder.ended(("session", id(transaction)))
+
     def _savepoint(self, conn: object, name: str) -> None:
         key = _dbapi_key(conn)
-        if key is None:
-            return
-        outer = self.recorder.open.get(key)
-        if outer is not None and outer.scope is _scope.get():
+        if key is None or not self._joins_another_scope(key):
             return  # a nested transaction inside this scope's own: the outer one is what is held
         savepoint = (key, name)
         self._savepoints.setdefault(key, set()).add(savepoint)
