@@ -67,7 +67,7 @@ class CrossCheck:
 
     def marks(self) -> List[Optional[Mark]]:
         """One mark per entry of :meth:`findings`, in its order."""
-        only = [Mark(RUNTIME_ONLY, (r.library_call,), r.count, r.tests) for r in self.runtime_only]
+        only = [Mark(RUNTIME_ONLY, r.library_calls, r.holds, r.tests) for r in self.runtime_only]
         return [mark for _f, mark in self.static] + only
 
     def counts(self) -> Dict[str, int]:
@@ -115,8 +115,8 @@ def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
         if seen:
             matched.update(id(r) for r in seen)
             tests = tuple(dict.fromkeys(t for r in seen for t in r.tests))
-            mark = Mark(CONFIRMED, tuple(dict.fromkeys(r.library_call for r in seen)), sum(r.count for r in seen),
-                        tests)
+            mark = Mark(CONFIRMED, tuple(dict.fromkeys(c for r in seen for c in r.library_calls)),
+                        sum(r.holds for r in seen), tests)
         else:
             calls = _at(calls_by_line.get(finding.line, ()), finding.path, finding.line, lambda c: (c.path, c.line))
             if calls:

@@ -120,6 +120,8 @@ NETWORK_CALLS: Tuple[NetworkCall, ...] = (
     NetworkCall("smtplib", "SMTP", "connect", "smtplib.SMTP.connect", False, _smtp_host),
     NetworkCall("smtplib", "SMTP", "sendmail", "smtplib.SMTP.sendmail", False, _smtp_connected),
     NetworkCall("smtplib", "SMTP", "send_message", "smtplib.SMTP.send_message", False, _smtp_connected),
+    # Every command on an open connection (libraries such as ``emails`` drive the protocol themselves).
+    NetworkCall("smtplib", "SMTP", "send", "smtplib.SMTP.send", False, _smtp_connected),
     NetworkCall("aiosmtplib", "SMTP", "connect", "aiosmtplib.SMTP.connect", True),
     NetworkCall("aiosmtplib", "SMTP", "send_message", "aiosmtplib.SMTP.send_message", True),
     NetworkCall("socket", "", "create_connection", "socket.create_connection", False, _address, catch_all=True),

@@ -108,11 +108,12 @@ class RuntimeWatch:
     def _finding(self, observation: Observation) -> report.RuntimeFinding:
         site = observation.site
         elsewhere = site.opened_path if site.opened_path and site.opened_path != site.path else ""
-        text = report.message(observation.library_call, site.opened_line, site.opened_by, elsewhere)
+        text = report.message(observation.library_calls, site.opened_line, site.opened_by, elsewhere)
         finding = report.make_finding(self.root, site.path, site.line, site.col, site.end_line, site.end_col,
                                       site.function, site.chain, text, site.opened_by)
         return report.RuntimeFinding(
-            finding, observation.library_call, site.call_site, observation.count, tuple(observation.tests),
+            finding, tuple(observation.library_calls), site.call_site, observation.holds, observation.calls,
+            tuple(observation.tests),
             observation.longest_held_s, observation.longest_call_s, tuple(observation.begin_stack),
             tuple(observation.call_stack), observation.detail)
 

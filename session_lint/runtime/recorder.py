@@ -70,17 +70,19 @@ class Site:
 
 @dataclass
 class Observation:
-    """Every time one place held a transaction across one kind of network call."""
+    """Every time one place held a transaction across network calls."""
 
     site: Site
-    library_call: str
-    count: int = 0
+    library_calls: List[str] = field(default_factory=list)  # in the order first seen
+    holds: int = 0  # transactions held there
+    calls: int = 0  # network calls made while one was
     tests: List[str] = field(default_factory=list)
     longest_held_s: float = 0.0  # the transaction's age when the network call returned
     longest_call_s: float = 0.0
     begin_stack: List[str] = field(default_factory=list)
     call_stack: List[str] = field(default_factory=list)
     detail: str = ""  # of the first call: "POST http://127.0.0.1:8123/echo"
+    _transactions: set = field(default_factory=set, repr=False)
 
 
 @dataclass
@@ -184,9 +186,9 @@ class Recorder:
         held_here = set()
         for txn in sorted(holding, key=lambda t: t.began):
             site = self._locate(txn, project, library_call)
-            if site is None or (site.path, site.line, site.col) in held_here:
+            if site is None or (site.path, site.line) in held_here:
                 continue  # one hold per place and call, however many records (a savepoint in a session's)
-            held_here.add((site.path, site.line, site.col))
+            held_here.add((site.path, site.line))
             self._observe(site, txn, library_call, detail, started, ended, stack)
         self._note_network_site(project, library_call, held_here)
 
@@ -275,14 +277,21 @@ class Recorder:
 
     def _observe(self, site: Site, txn: Transaction, library_call: str, detail: str, started: float, ended: float,
                  stack: Stack) -> None:
-        key = (site.path, site.line, site.col, site.function, library_call, site.opened_path, site.opened_line)
+        # By line, not column: leaving ``with smtplib.SMTP(...)`` sends QUIT from the same line as
+        # the connect, and a person reads both as that line's hold.
+        key = (site.path, site.line, site.function, site.opened_path, site.opened_line)
         with self._lock:
             seen = self.observations.get(key)
             if seen is None:
                 seen = self.observations[key] = Observation(
-                    site, library_call, begin_stack=stacks.describe(self.classifier, txn.stack),
+                    site, begin_stack=stacks.describe(self.classifier, txn.stack),
                     call_stack=stacks.describe(self.classifier, stack), detail=detail)
-            seen.count += 1
+            if library_call not in seen.library_calls:
+                seen.library_calls.append(library_call)
+            seen.calls += 1
+            if (txn.key, txn.began) not in seen._transactions:
+                seen._transactions.add((txn.key, txn.began))
+                seen.holds += 1
             test_id = txn.scope.test_id if txn.scope is not None and txn.scope.test_id else self.test_id
             if test_id and test_id not in seen.tests:
                 seen.tests.append(test_id)
@@ -301,5 +310,5 @@ class Recorder:
                 if site is None:
                     site = self.network_sites[key] = NetworkSite(path, line, ref[1].co_name, library_call)
                 site.count += 1
-                if any((path, line) == held[:2] for held in held_here):
+                if (path, line) in held_here:
                     site.held += 1

@@ -32,9 +32,10 @@ class RuntimeFinding:
     """An SL191 finding and what was seen at runtime."""
 
     finding: Finding
-    library_call: str
+    library_calls: Tuple[str, ...]
     call_site: str = ""
-    count: int = 1
+    holds: int = 1  # transactions held at this place
+    calls: int = 1  # network calls made while one was
     tests: Tuple[str, ...] = ()
     longest_held_s: float = 0.0
     longest_call_s: float = 0.0
@@ -44,9 +45,10 @@ class RuntimeFinding:
 
     def details(self) -> Dict[str, Any]:
         return {
-            "library_call": self.library_call,
+            "library_calls": list(self.library_calls),
             "call_site": self.call_site,
-            "count": self.count,
+            "holds": self.holds,
+            "calls": self.calls,
             "tests": list(self.tests),
             "longest_held_s": round(self.longest_held_s, 6),
             "longest_call_s": round(self.longest_call_s, 6),
@@ -72,9 +74,10 @@ class RuntimeReport:
     network_calls: List[NetworkCallSite] = field(default_factory=list)
 
 
-def message(library_call: str, opened_line: int, opened_by: str, opened_elsewhere: str = "") -> str:
+def message(library_calls: Sequence[str], opened_line: int, opened_by: str, opened_elsewhere: str = "") -> str:
     since = f"{opened_elsewhere}:{opened_line}" if opened_elsewhere else f"line {opened_line}"
-    return (f"transaction held at a network call, observed at runtime: {library_call} while transaction open "
+    calls = ", ".join(sorted(library_calls))
+    return (f"transaction held at a network call, observed at runtime: {calls} while transaction open "
             f"since {since} ({opened_by})")
 
 
@@ -163,8 +166,8 @@ def _runtime_finding(item: dict, details: dict) -> RuntimeFinding:
                       end_line=int(item.get("end_line") or 0), end_col=int(item.get("end_column") or 1) - 1,
                       fingerprint=item.get("fingerprint") or "")
     return RuntimeFinding(
-        finding, str(details.get("library_call", "")), str(details.get("call_site", "")),
-        int(details.get("count", 1)), tuple(details.get("tests", ())), float(details.get("longest_held_s", 0.0)),
+        finding, tuple(str(c) for c in details.get("library_calls", ())), str(details.get("call_site", "")),
+        int(details.get("holds", 1)), int(details.get("calls", 1)), tuple(details.get("tests", ())), float(details.get("longest_held_s", 0.0)),
         float(details.get("longest_call_s", 0.0)), tuple(details.get("begin_stack", ())),
         tuple(details.get("call_stack", ())), str(details.get("detail", "")))
 
@@ -176,6 +179,7 @@ def summary_lines(findings: Iterable[RuntimeFinding]) -> List[str]:
         f = runtime.finding
         tests = runtime.tests[0] if runtime.tests else "outside a test"
         more = f" and {len(runtime.tests) - 1} more" if len(runtime.tests) > 1 else ""
-        lines.append(f"{f.text()}\n    seen {runtime.count} time(s), held up to {runtime.longest_held_s:.3f} s, "
+        lines.append(f"{f.text()}\n    held {runtime.holds} time(s) across {runtime.calls} call(s), for up to "
+                     f"{runtime.longest_held_s:.3f} s, "
                      f"in {tests}{more}; call site: {runtime.call_site}")
     return lines
