@@ -96,7 +96,7 @@ def shop(tmp_path_factory) -> Run:
 
 
 def test_the_shops_own_tests_pass_under_the_plugin_and_it_says_what_it_saw(shop):
-    assert "16 passed, 1 skipped" in shop.output
+    assert "17 passed, 1 skipped" in shop.output
     assert "place(s) held a transaction across a network call (SL191)" in shop.output
     assert f"{APP}:30:20: SL191 transaction held at a network call" in shop.output
 
@@ -159,6 +159,14 @@ def test_smtplib_is_reported_where_it_connects_and_where_it_sends(shop):
     assert shop.findings("mail") == marked("mail") == [(APP, 117, "SL191"), (APP, 118, "SL191")]
     # Leaving the with block sends QUIT from the connect's line: the same place, one more call.
     assert shop.library_calls("mail") == ["smtplib.SMTP.connect", "smtplib.SMTP.send", "smtplib.SMTP.sendmail"]
+
+
+def test_app_code_a_test_calls_with_a_session_on_the_tests_own_transaction_is_reported(shop):
+    # The test began the connection's transaction; the app's session joined it and queried: the
+    # app's stretch of it is held across the call, the test's own is not reported.
+    assert shop.findings("report_stock") == marked("report_stock") == [(APP, 151, "SL191")]
+    assert shop.one("report_stock")["runtime"]["tests"] == [
+        "tests/test_shop.py::test_app_code_called_directly_on_a_session_joined_to_the_tests_transaction"]
 
 
 def test_an_in_process_call_into_an_asgi_app_is_no_network_call(shop):
@@ -316,7 +324,7 @@ def test_on_postgresql_the_same_holds_are_seen_and_the_drivers_own_sockets_are_n
                                            "SHOP_ASYNC_DATABASE_URL": f"postgresql+asyncpg://{rest}"})
     assert run.status == 0, run.output
     # The reconnect test ran: every pooled connection was killed, and pre-ping reconnected.
-    assert "17 passed" in run.output, run.output
+    assert "18 passed" in run.output, run.output
 
     def places(r: Run) -> set:
         return {(f["path"], f["line"], f["code"], tuple(f["runtime"]["library_calls"])) for f in r.report["findings"]}
@@ -375,9 +383,10 @@ def test_check_with_runtime_findings_marks_text_and_json_output(shop, monkeypatc
     lines = text.stdout.splitlines()
     assert f"{APP}:30:20: SL101 " in lines[0] and lines[0].endswith(
         "[confirmed at runtime: httpx.AsyncClient.send, 2 time(s)]")
-    # The static analysis cannot follow the registry and the factory; the tests did.
+    # The static analysis cannot follow the registry and the factory, and reports no function
+    # that is handed its session by a caller outside the code; the tests reached all three.
     only = [line for line in lines if "[runtime only:" in line]
-    assert [line.split(": SL191")[0] for line in only] == [f"{APP}:46:23", f"{APP}:53:12"]
+    assert [line.split(": SL191")[0] for line in only] == [f"{APP}:46:23", f"{APP}:53:12", f"{APP}:151:12"]
     # A call into the app in-process: the static finding is reached, and no network call happens there.
     assert any(line.startswith(f"{APP}:127:20: SL101") and line.endswith(
         "[exercised by tests, no hold seen: httpx.AsyncClient.send (in process), 1 time(s)]") for line in lines)

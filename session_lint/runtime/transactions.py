@@ -7,15 +7,17 @@ events).
 Listeners are attached to the ``Engine`` and ``Pool`` classes, so every engine is seen, also those
 made before the plugin was configured. A transaction is known by its DBAPI connection.
 
-A session's own transaction (``after_begin`` to ``after_transaction_end``), and a savepoint, count
-as transactions of their own only where the connection's transaction belongs to another scope.
-That is the common test setup that binds the app's session to a connection the test began a
-transaction on (rolled back at the end of the test): each of the app's transactions is then only
-a stretch of the test's, or a savepoint in it, and in production each is a real transaction.
+A session's own transaction (``after_begin`` to ``after_transaction_end``) counts as a transaction
+of its own where the session joined a connection's transaction that was open already, and a
+savepoint where the connection's transaction belongs to another scope. That is the common test
+setup that binds the app's session to a connection the test began a transaction on (rolled back
+at the end of the test): each of the app's transactions is then only a stretch of the test's, or
+a savepoint in it, and in production each is a real transaction.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from session_lint.runtime.recorder import Recorder, _scope
@@ -89,8 +91,24 @@ class TransactionListeners:
 
     def _session_begin(self, _session: object, transaction: object, conn: object) -> None:
         key = _dbapi_key(conn)
-        if key is not None and getattr(transaction, "parent", None) is None and self._joins_another_scope(key):
+        if key is None or getattr(transaction, "parent", None) is not None:
+            return
+        if self._joins_another_scope(key) or not self._began_the_connections(key):
             self.recorder.began(("session", id(transaction)), "session")
+
+    def _began_the_connections(self, key: int) -> bool:
+        """Whether this session transaction began the connection's transaction just now, rather
+        than joining one that was open already (a test's, even in the same scope). The connection
+        began inside the session's ``_connection_for_bind`` if that frame is on its begin stack."""
+        outer = self.recorder.open.get(key)
+        frame = sys._getframe(2)
+        for _depth in range(12):
+            if frame is None:
+                break
+            if frame.f_code.co_name == "_connection_for_bind":
+                return outer is not None and (id(frame), frame.f_code) in outer.frame_keys()
+            frame = frame.f_back
+        return True  # not the path SQLAlchemy 2 takes: leave it to the connection's events
 
     def _session_end(self, _session: object, transaction: object) -> None:
         if getattr(transaction, "parent", None) is None:
