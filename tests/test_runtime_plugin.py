@@ -408,3 +408,18 @@ def test_check_with_a_file_that_is_no_runtime_report_is_a_usage_error(shop, monk
                                                        str(tmp_path / "other.json"), "shop"])
     assert result.exit_code == 2
     assert "not a session-lint runtime report" in result.stderr
+
+
+def test_reports_of_xdist_workers_merge_into_one_finding_per_place():
+    from session_lint.runtime.report import merge
+
+    first = RuntimeReport([_runtime("app/routes.py", 10)],
+                          [NetworkCallSite("app/routes.py", 10, "handler", "httpx.AsyncClient.send", 4, 3)])
+    second_finding = _runtime("app/routes.py", 10, "aiohttp.ClientSession.request")
+    second = RuntimeReport([second_finding, _runtime("app/jobs.py", 3)],
+                           [NetworkCallSite("app/routes.py", 10, "handler", "httpx.AsyncClient.send", 1, 1)])
+    merged = merge([first, second])
+    assert [(r.finding.path, r.library_calls, r.holds, r.calls) for r in merged.findings] == [
+        ("app/routes.py", ("aiohttp.ClientSession.request", "httpx.AsyncClient.send"), 6, 8),
+        ("app/jobs.py", ("httpx.AsyncClient.send",), 3, 4)]
+    assert [(s.count, s.held) for s in merged.network_calls] == [(5, 4)]

@@ -36,6 +36,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RuntimeWatch(config), PLUGIN_NAME)
 
 
+def _part(path: Path, worker: str) -> Path:
+    return path.with_name(f"{path.name}.{worker}.part")
+
+
 class RequestScopes:
     """Gives every HTTP or websocket request through a Starlette (so FastAPI) app its own scope,
     for in-process test clients and servers started in the test process alike."""
@@ -119,15 +123,28 @@ class RuntimeWatch:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         found = self.runtime_report()
-        self.findings = found.findings
         target = self.config.getoption("session_lint_report")
-        if target:
-            path = Path(target)
-            if not path.is_absolute():
-                path = Path(self.config.invocation_params.dir) / path
+        path = Path(target) if target else None
+        if path is not None and not path.is_absolute():
+            path = Path(self.config.invocation_params.dir) / path
+        worker = getattr(self.config, "workerinput", {}).get("workerid")
+        if worker is not None:
+            # A pytest-xdist worker: its share goes to a part file the controller merges.
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _part(path, worker).write_text(report.render_report(found, "json", self.root), encoding="utf-8")
+            self.findings = found.findings
+            return
+        if path is not None:
+            parts = sorted(path.parent.glob(_part(path, "*").name))
+            if parts:
+                found = report.merge([found] + [report.read_report(part) for part in parts])
+                for part in parts:
+                    part.unlink()
             fmt = report.format_for(path, self.config.getoption("session_lint_format") or "")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(report.render_report(found, fmt, self.root), encoding="utf-8")
+        self.findings = found.findings
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         findings = self.findings if self.findings is not None else self.runtime_report().findings

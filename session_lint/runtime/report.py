@@ -172,6 +172,37 @@ def _runtime_finding(item: dict, details: dict) -> RuntimeFinding:
         tuple(details.get("call_stack", ())), str(details.get("detail", "")))
 
 
+def merge(reports: Sequence[RuntimeReport]) -> RuntimeReport:
+    """One report from several (pytest-xdist's workers each watch their share of the tests): the
+    same place seen by two workers is one finding."""
+    findings: Dict[tuple, RuntimeFinding] = {}
+    for part in reports:
+        for found in part.findings:
+            f = found.finding
+            key = (f.path, f.line, f.function, f.code)
+            seen = findings.get(key)
+            if seen is None:
+                findings[key] = found
+                continue
+            calls = tuple(sorted(set(seen.library_calls) | set(found.library_calls)))
+            merged = replace(seen, library_calls=calls, holds=seen.holds + found.holds, calls=seen.calls + found.calls,
+                             tests=seen.tests + tuple(t for t in found.tests if t not in seen.tests),
+                             longest_held_s=max(seen.longest_held_s, found.longest_held_s),
+                             longest_call_s=max(seen.longest_call_s, found.longest_call_s))
+            if calls != seen.library_calls:
+                merged = replace(merged, finding=replace(f, message=seen.finding.message.replace(
+                    ", ".join(sorted(seen.library_calls)), ", ".join(calls), 1)))
+            findings[key] = merged
+    sites: Dict[tuple, NetworkCallSite] = {}
+    for part in reports:
+        for site in part.network_calls:
+            key = (site.path, site.line, site.library_call)
+            seen_site = sites.get(key)
+            sites[key] = site if seen_site is None else replace(
+                seen_site, count=seen_site.count + site.count, held=seen_site.held + site.held)
+    return RuntimeReport(list(findings.values()), list(sites.values()))
+
+
 def summary_lines(findings: Iterable[RuntimeFinding]) -> List[str]:
     """What the terminal shows: ``check``'s line, then how often and where it was seen."""
     lines = []
