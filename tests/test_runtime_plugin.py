@@ -352,11 +352,13 @@ def _runtime(path: str, line: int, call: str = "httpx.AsyncClient.send") -> Runt
 
 def test_crosscheck_marks_confirmed_unheld_unexercised_and_adds_runtime_only_findings():
     static = [_static("src/app/routes.py", 10), _static("src/app/routes.py", 20), _static("src/app/routes.py", 30),
-              _static("src/app/routes.py", 40, "SL201")]
+              _static("src/app/routes.py", 40, "SL201"), _static("src/app/mail.py", 5, "SL103")]
     runtime = RuntimeReport(
         findings=[_runtime("app/routes.py", 10), _runtime("app/services.py", 7, "smtplib.SMTP.connect")],
         network_calls=[NetworkCallSite("app/routes.py", 10, "handler", "httpx.AsyncClient.send", 3, 3),
-                       NetworkCallSite("app/routes.py", 20, "other", "httpx.AsyncClient.send", 2, 0)])
+                       NetworkCallSite("app/routes.py", 20, "other", "httpx.AsyncClient.send", 2, 0),
+                       # Held, and reported at the caller that began the transaction (services.py:7).
+                       NetworkCallSite("app/mail.py", 5, "send", "smtplib.SMTP.connect", 1, 1)])
     result = cc.crosscheck(static, runtime)
     marks = [m.text() if m else None for m in result.marks()]
     assert marks == [
@@ -364,10 +366,11 @@ def test_crosscheck_marks_confirmed_unheld_unexercised_and_adds_runtime_only_fin
         "exercised by tests, no hold seen: httpx.AsyncClient.send, 2 time(s)",
         "not exercised by tests",
         None,  # not a hold finding: nothing to say
+        "confirmed at runtime: smtplib.SMTP.connect, 1 time(s)",
         "runtime only: smtplib.SMTP.connect, 3 time(s)",
     ]
-    assert [f.code for f in result.findings()] == ["SL101", "SL101", "SL101", "SL201", "SL191"]
-    assert result.counts() == {cc.CONFIRMED: 1, cc.NO_HOLD_SEEN: 1, cc.NOT_EXERCISED: 1, cc.RUNTIME_ONLY: 1}
+    assert [f.code for f in result.findings()] == ["SL101", "SL101", "SL101", "SL201", "SL103", "SL191"]
+    assert result.counts() == {cc.CONFIRMED: 2, cc.NO_HOLD_SEEN: 1, cc.NOT_EXERCISED: 1, cc.RUNTIME_ONLY: 1}
 
 
 def test_crosscheck_matches_files_by_path_suffix_only_on_whole_components():

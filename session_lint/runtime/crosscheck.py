@@ -4,6 +4,8 @@ project's tests showed at runtime.
 A static hold finding (SL101-SL105) is
 
 - *confirmed at runtime* when the plugin reported SL191 at the same file and line;
+- *confirmed at runtime* too when a network call made from that line was held, though the plugin
+  reported the hold at another function of the stack (the one that began the transaction);
 - *exercised by tests, no hold seen* when a network call was made from that line during the
   tests but no transaction was open then (the analysis may be wrong, or the tests may not reach
   the path that opens it: a person reads it);
@@ -119,7 +121,11 @@ def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
                         sum(r.holds for r in seen), tests)
         else:
             calls = _at(calls_by_line.get(finding.line, ()), finding.path, finding.line, lambda c: (c.path, c.line))
-            if calls:
+            held = [c for c in calls if c.held]
+            if held:
+                # Held while this line ran, reported at the function that began the transaction.
+                mark = Mark(CONFIRMED, tuple(dict.fromkeys(c.library_call for c in held)), sum(c.held for c in held))
+            elif calls:
                 mark = Mark(NO_HOLD_SEEN, tuple(dict.fromkeys(c.library_call for c in calls)),
                             sum(c.count for c in calls))
             else:

@@ -95,7 +95,7 @@ class NetworkSite:
     function: str
     library_call: str
     count: int = 0
-    held: int = 0
+    held: int = 0  # calls made while a transaction was held (reported here or at a caller)
 
 
 _scope: contextvars.ContextVar[Optional[Scope]] = contextvars.ContextVar("session_lint_scope", default=None)
@@ -310,5 +310,5 @@ class Recorder:
                 if site is None:
                     site = self.network_sites[key] = NetworkSite(path, line, ref[1].co_name, library_call)
                 site.count += 1
-                if (path, line) in held_here:
+                if held_here:
                     site.held += 1
