@@ -158,6 +158,10 @@ class Recorder:
         scope = _scope.get()
         txn = Transaction(key, time.perf_counter(), stacks.capture(2), scope, what)
         self.transactions_seen += 1
+        earlier = self.open.get(key)
+        if earlier is not None and earlier.scope is not None:
+            # Its end was never seen (a connection invalidated under it): the new one replaces it.
+            earlier.scope.open.pop(key, None)
         self.open[key] = txn
         if scope is not None:
             scope.open[key] = txn
