@@ -96,7 +96,7 @@ def shop(tmp_path_factory) -> Run:
 
 
 def test_the_shops_own_tests_pass_under_the_plugin_and_it_says_what_it_saw(shop):
-    assert "17 passed, 1 skipped" in shop.output
+    assert "18 passed, 1 skipped" in shop.output
     assert "place(s) held a transaction across a network call (SL191)" in shop.output
     assert f"{APP}:30:20: SL191 transaction held at a network call" in shop.output
 
@@ -145,18 +145,23 @@ def test_a_sync_sub_dependency_that_queries_in_a_worker_thread_is_held_at_the_ha
     assert shop.one("subdependency")["message"].endswith("open since line 83 (current_item: db.get)")
 
 
+def test_a_blocking_call_handed_to_a_worker_thread_is_held_at_the_await_of_the_thread(shop):
+    assert shop.findings("in_a_thread") == marked("in_a_thread") == [(APP, 96, "SL191")]
+    assert shop.library_calls("in_a_thread") == ["requests.Session.send"]
+
+
 def test_child_tasks_of_gather_are_held_by_the_parents_transaction_at_the_gather(shop):
-    assert shop.findings("gather") == marked("gather") == [(APP, 102, "SL191")]
+    assert shop.findings("gather") == marked("gather") == [(APP, 109, "SL191")]
     # One transaction held across both children's calls.
     assert (shop.one("gather")["runtime"]["holds"], shop.one("gather")["runtime"]["calls"]) == (1, 2)
 
 
 def test_a_mocked_transport_is_reported_since_the_code_made_the_call(shop):
-    assert shop.findings("partner") == marked("partner") == [(APP, 110, "SL191")]
+    assert shop.findings("partner") == marked("partner") == [(APP, 117, "SL191")]
 
 
 def test_smtplib_is_reported_where_it_connects_and_where_it_sends(shop):
-    assert shop.findings("mail") == marked("mail") == [(APP, 117, "SL191"), (APP, 118, "SL191")]
+    assert shop.findings("mail") == marked("mail") == [(APP, 124, "SL191"), (APP, 125, "SL191")]
     # Leaving the with block sends QUIT from the connect's line: the same place, one more call.
     assert shop.library_calls("mail") == ["smtplib.SMTP.connect", "smtplib.SMTP.send", "smtplib.SMTP.sendmail"]
 
@@ -164,7 +169,7 @@ def test_smtplib_is_reported_where_it_connects_and_where_it_sends(shop):
 def test_app_code_a_test_calls_with_a_session_on_the_tests_own_transaction_is_reported(shop):
     # The test began the connection's transaction; the app's session joined it and queried: the
     # app's stretch of it is held across the call, the test's own is not reported.
-    assert shop.findings("report_stock") == marked("report_stock") == [(APP, 151, "SL191")]
+    assert shop.findings("report_stock") == marked("report_stock") == [(APP, 158, "SL191")]
     assert shop.one("report_stock")["runtime"]["tests"] == [
         "tests/test_shop.py::test_app_code_called_directly_on_a_session_joined_to_the_tests_transaction"]
 
@@ -173,7 +178,7 @@ def test_an_in_process_call_into_an_asgi_app_is_no_network_call(shop):
     assert shop.findings("in_process") == []
     reached = [c for c in shop.report["network_calls"] if c["function"] == "in_process"]
     assert [(c["line"], c["library_call"], c["held"]) for c in reached] == [
-        (127, "httpx.AsyncClient.send (in process)", 0)]
+        (134, "httpx.AsyncClient.send (in process)", 0)]
 
 
 def test_a_transaction_the_test_itself_holds_is_not_the_apps(shop):
@@ -324,7 +329,7 @@ def test_on_postgresql_the_same_holds_are_seen_and_the_drivers_own_sockets_are_n
                                            "SHOP_ASYNC_DATABASE_URL": f"postgresql+asyncpg://{rest}"})
     assert run.status == 0, run.output
     # The reconnect test ran: every pooled connection was killed, and pre-ping reconnected.
-    assert "18 passed" in run.output, run.output
+    assert "19 passed" in run.output, run.output
 
     def places(r: Run) -> set:
         return {(f["path"], f["line"], f["code"], tuple(f["runtime"]["library_calls"])) for f in r.report["findings"]}
@@ -389,11 +394,11 @@ def test_check_with_runtime_findings_marks_text_and_json_output(shop, monkeypatc
     # The static analysis cannot follow the registry and the factory, and reports no function
     # that is handed its session by a caller outside the code; the tests reached all three.
     only = [line for line in lines if "[runtime only:" in line]
-    assert [line.split(": SL191")[0] for line in only] == [f"{APP}:46:23", f"{APP}:53:12", f"{APP}:151:12"]
+    assert [line.split(": SL191")[0] for line in only] == [f"{APP}:46:23", f"{APP}:53:12", f"{APP}:158:12"]
     # A call into the app in-process: the static finding is reached, and no network call happens there.
-    assert any(line.startswith(f"{APP}:127:20: SL101") and line.endswith(
+    assert any(line.startswith(f"{APP}:134:20: SL101") and line.endswith(
         "[exercised by tests, no hold seen: httpx.AsyncClient.send (in process), 1 time(s)]") for line in lines)
-    assert "runtime cross-check: 8 confirmed at runtime" in text.stderr
+    assert "runtime cross-check: 9 confirmed at runtime" in text.stderr
 
     as_json = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json",
                                                         "--runtime-findings", "report.json", "shop"])

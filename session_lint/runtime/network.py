@@ -139,6 +139,13 @@ DATABASE_MODULES: Tuple[str, ...] = (
     "redis", "aioredis", "pymemcache", "aiomcache",
 )
 
+# Calls that run a function in a worker thread and copy the caller's context into it. The thread's
+# stack starts at its bootstrap, so the caller's stack is handed over in a context variable: a
+# network call in the thread is then made from the line that awaits the thread.
+THREAD_HOPS: Tuple[Tuple[str, str], ...] = (("asyncio", "to_thread"), ("asyncio.threads", "to_thread"))
+_thread_caller: contextvars.ContextVar[stacks.Stack] = contextvars.ContextVar("session_lint_thread_caller",
+                                                                             default=())
+
 # Set while an outermost network call runs: calls inside it (the socket under requests) are its own.
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("session_lint_inside_network_call", default=False)
 
@@ -175,8 +182,24 @@ def _in_database_package(filename: str) -> bool:
 def _call_stack(holding: list) -> stacks.Stack:
     """The caller's stack; with transactions open, also the tasks awaiting this one (a walk over
     the loop's tasks, paid only then)."""
-    own = stacks.capture(3)
+    own = stacks.capture(3) + _thread_caller.get()
     return own + stacks.awaiting_tasks_stack() if holding else own
+
+
+def _thread_hop(original: Any) -> Any:
+    @functools.wraps(original)
+    async def hop(*args: Any, **kwargs: Any) -> Any:
+        token = _thread_caller.set(stacks.capture(2) + stacks.awaiting_tasks_stack() + _thread_caller.get())
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            try:
+                _thread_caller.reset(token)
+            except ValueError:
+                pass
+
+    hop.__session_lint_row__ = "thread hop"
+    return hop
 
 
 class NetworkPatches:
@@ -202,12 +225,20 @@ class NetworkPatches:
             wrapper = self._wrap(row, original)
             setattr(owner, row.attribute, wrapper)
             self._installed.append((owner, row.attribute, original))
-            if row.module == "asyncio" and not row.owner:
+            if row.module == "asyncio" and not row.owner and row.attribute == "open_connection":
                 # ``asyncio.open_connection`` is re-exported from asyncio.streams.
                 streams = importlib.import_module("asyncio.streams")
                 if getattr(streams, row.attribute, None) is original:
                     setattr(streams, row.attribute, wrapper)
                     self._installed.append((streams, row.attribute, original))
+
+        for module_name, attribute in THREAD_HOPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, attribute, None)
+            if original is None or getattr(original, "__session_lint_row__", None) is not None:
+                continue
+            setattr(module, attribute, _thread_hop(original))
+            self._installed.append((module, attribute, original))
 
     def uninstall(self) -> None:
         while self._installed:
