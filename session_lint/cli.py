@@ -153,13 +153,16 @@ def _colour(stream) -> bool:
               help="Also list (on stderr) awaited calls made while a session was open that could not be followed.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this file.")
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
+@click.option("--runtime-findings", type=click.Path(dir_okay=False),
+              help="Mark findings with what `pytest --session-lint` saw (its report file), and add the holds only "
+                   "it saw (SL191).")
 @_setting_options
 @click.pass_context
 def check(ctx: click.Context, paths: Tuple[str, ...], fmt: Optional[str], show_source: Optional[bool],
           statistics: bool, exit_zero: bool, quiet: bool, stdin_filename: Optional[str], watch: bool, fix_: bool,
           diff: bool, unsafe_fixes: bool, report_unused_noqa: bool, config: Optional[str], cache_dir: str,
           no_cache: bool, jobs: Optional[int], timings: bool, explain_unresolved: bool, baseline: Optional[str],
-          write_baseline: bool, **flags) -> None:
+          write_baseline: bool, runtime_findings: Optional[str], **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder; `-`: stdin)."""
     if fix_ or diff:
         _warn_about_fix_factory(_settings_or_exit(config, paths or (".",), flags), paths or (".",))
@@ -182,7 +185,7 @@ def check(ctx: click.Context, paths: Tuple[str, ...], fmt: Optional[str], show_s
     options = dict(paths=paths, fmt=fmt, statistics=statistics, quiet=quiet, stdin_filename=stdin_filename,
                    from_stdin=from_stdin, config=config, cache_dir=None if no_cache else Path(cache_dir), jobs=jobs,
                    timings=timings, explain_unresolved=explain_unresolved, baseline=baseline,
-                   write_baseline=write_baseline, flags=flags)
+                   write_baseline=write_baseline, runtime_findings=runtime_findings, flags=flags)
     if not watch:
         code = _check_once(**options)
         sys.exit(EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code)
@@ -204,7 +207,7 @@ def _usage_error(text: str) -> None:
 def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, stdin_filename: Optional[str],
                 from_stdin: bool, config: Optional[str], cache_dir: Optional[Path], jobs: Optional[int],
                 timings: bool, explain_unresolved: bool, baseline: Optional[str], write_baseline: bool,
-                flags: Dict[str, Any], watching: bool = False) -> int:
+                runtime_findings: Optional[str], flags: Dict[str, Any], watching: bool = False) -> int:
     """One check: findings printed, the exit status returned."""
     settings = _settings_or_exit(config, [stdin_filename or "."] if from_stdin else paths, flags)
     known = None
@@ -243,6 +246,15 @@ def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, s
         if gone:
             click.echo(f"session-lint: {gone} baseline finding(s) no longer occur; --write-baseline drops them",
                        err=True)
+    cross = None
+    if runtime_findings:
+        from session_lint.runtime import crosscheck  # only when asked: the plugin's report format
+
+        try:
+            cross = crosscheck.from_file(result.findings, Path(runtime_findings))
+        except ValueError as exc:
+            _usage_error(str(exc))
+        result.findings = cross.findings()
     colour = _colour(sys.stdout)
     with clock.phase("output") if clock is not None else contextlib.nullcontext():
         rewrites: Dict[str, str] = {}
@@ -257,6 +269,10 @@ def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, s
                    else text_mod.statistics_text(result.findings))
         else:
             out = render(result.findings, fmt, colour=colour, rewrites=rewrites)
+            if cross is not None:
+                out = crosscheck.annotate(out, fmt, cross)
+        if cross is not None and not quiet:
+            click.echo(crosscheck.summary(cross), err=True)
         if out:
             click.echo(out, nl=False, color=colour)
         if not quiet and fmt in FOR_PEOPLE:

@@ -8,7 +8,8 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 # Set SESSION_LINT_UPDATE_GOLDEN=1 to rewrite expected-output files (then read the diff).
 UPDATE = os.environ.get("SESSION_LINT_UPDATE_GOLDEN") == "1"
-
+# The shop app and its own test suite, run in a subprocess by tests/test_runtime_plugin.py.
+collect_ignore_glob = ["fixtures/runtime/*"]
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +33,21 @@ def expected_marks(text: str) -> List[Tuple[int, str]]:
             for code in re.split(r"\s*,\s*", match.group("codes")):
                 marks.append((number, code))
     return sorted(marks)
+
+
+# In a rule's example, a trailing ``# SL101`` (or ``# SL102: why``) marks an expected finding.
+_RULE_MARK = re.compile(r"#\s*(?P<code>SL\d{3})\b")
+
+
+def rule_marks(text: str) -> List[Tuple[int, str]]:
+    """(line, code) for every mark in a rule's example (or ``# expect:`` marker, in the further
+    examples that use them)."""
+    marks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _RULE_MARK.search(line)
+        if found:
+            marks.append((number, found.group("code")))
+    return sorted(marks) or expected_marks(text)
 
 
 def compare_golden(path: Path, actual: str) -> None:

@@ -104,7 +104,7 @@ def test_faces_are_thin_and_the_pipeline_has_its_folders():
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert top == ["__init__.py", "__main__.py", "cli.py", "codemod.py", "config.py", "flake8_plugin.py"]
     folders = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
-    assert folders == ["fix", "flow", "index", "knowledge", "report", "rules", "run", "source"]
+    assert folders == ["fix", "flow", "index", "knowledge", "report", "rules", "run", "runtime", "source"]
 
 
 def test_sqlalchemy_method_names_live_in_the_sqlalchemy_module():

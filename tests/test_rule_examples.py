@@ -2,29 +2,16 @@
 lines, the documented fix ("Use instead") reports nothing, and so do the further examples each
 rule carries. The documentation shows the same text the tests run."""
 
-import re
-
 import pytest
 
-from conftest import expected_marks
+from conftest import rule_marks
 from session_lint.config import Settings
 from session_lint.rules import RULES
 from session_lint.run.analysis import analyze
 
-# In a rule's example, a trailing ``# SL101`` (or ``# SL102: why``) marks an expected finding.
-_RULE_MARK = re.compile(r"#\s*(?P<code>SL\d{3})\b")
-
-
-def rule_marks(text: str):
-    marks = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        found = _RULE_MARK.search(line)
-        if found:
-            marks.append((number, found.group("code")))
-    return sorted(marks) or expected_marks(text)
-
-
-CODE_RULES = [r for r in RULES if r.example_is_code]
+# A runtime rule's examples are run under pytest by tests/test_runtime_plugin.py: `check` never
+# reports its code.
+CODE_RULES = [r for r in RULES if r.example_is_code and not r.runtime]
 INVALID = [(r, r.example, "example") for r in CODE_RULES] + [
     (r, src, f"invalid-{i}") for r in CODE_RULES for i, src in enumerate(r.invalid)]
 VALID = [(r, r.use_instead, "use-instead") for r in CODE_RULES if r.use_instead] + [
@@ -54,7 +41,15 @@ def test_every_rule_is_documented_in_every_section_it_needs():
 
 def test_the_marks_are_what_the_documentation_shows():
     """The mark in an example is the comment a reader sees (``# SL101``), not a test syntax."""
-    for rule in CODE_RULES:
+    for rule in (r for r in RULES if r.example_is_code):
         if rule.code.startswith(("SL1", "SL2")):
             assert f"# {rule.code}" in rule.example and "expect:" not in rule.example, rule.code
             assert f"# {rule.code}" in rule.explain(), rule.code
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.runtime], ids=lambda r: r.code)
+def test_check_never_reports_a_runtime_rule(rule):
+    """Only the pytest plugin reports a runtime rule, though its code can be selected like any."""
+    for source in (rule.example, rule.use_instead, *rule.valid, *rule.invalid):
+        assert rule.code not in {f.code for f in analyze(rule.prelude + source, "example.py", Settings())}
+    assert Settings().enabled(rule.code)

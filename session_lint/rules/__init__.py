@@ -29,7 +29,11 @@ RULES: Tuple[Rule, ...] = _discover()
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in RULES}
 BY_NAME: Dict[str, Rule] = {rule.name: rule for rule in RULES}
 FIXABLE: Tuple[str, ...] = tuple(rule.code for rule in RULES if rule.fixable)
+# Reported by the pytest plugin, never by ``check`` (which still accepts them in its selection).
+RUNTIME_CODES: Tuple[str, ...] = tuple(rule.code for rule in RULES if rule.runtime)
 _HOLD_RULES: Tuple[HoldRule, ...] = tuple(sorted((r for r in RULES if isinstance(r, HoldRule)), key=lambda r: r.priority))
+# The codes ``check`` reports a held transaction with (SL101-SL105).
+HOLD_CODES: Tuple[str, ...] = tuple(sorted(rule.code for rule in _HOLD_RULES))
 
 
 def hold_rule(held: HeldAt) -> HoldRule:

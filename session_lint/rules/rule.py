@@ -4,7 +4,8 @@ resolve it, and examples that the test suite runs and the documentation shows (t
 A rule's examples mark each line a finding is expected on with a trailing ``# CODE`` comment
 (``# SL101``, or ``# SL102: why``); ``example`` must report exactly those, ``use_instead``
 nothing of the rule. ``prelude`` is code both run after (imports, models, a session
-dependency); it is not shown.
+dependency); it is not shown. A runtime rule's examples are apps whose routes a test calls
+under ``pytest --session-lint``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Rule:
     invalid: Tuple[str, ...] = ()
     # The example is a shell session, not code the analysis can run (files that cannot be read).
     example_is_code: bool = True
+    # Reported by the pytest plugin (``session_lint.runtime``) from what the tests did, never by
+    # ``check``: its examples are run under pytest, not through the analysis.
+    runtime: bool = False
 
     def explain(self) -> str:
         """The rule's documentation, in ruff's sections."""
