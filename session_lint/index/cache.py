@@ -22,7 +22,7 @@ from session_lint.index.module_index import ModuleIndex
 from session_lint.source.atomic import replace_atomically
 
 # Bumped whenever the intermediate form or the index changes shape.
-FORMAT = 22
+FORMAT = 23
 
 # Relative to the folder the run starts in (the project root for the flake8 plugin).
 DEFAULT_CACHE_DIR = ".session-lint-cache"
