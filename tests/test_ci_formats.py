@@ -75,8 +75,24 @@ def test_sarif_results_show_where_the_transaction_opened_and_the_chain(tmp_path,
     assert opened["message"]["text"] == "transaction of 'db' opened here (db.get)"
     assert step["logicalLocations"] == [{"fullyQualifiedName": "post", "kind": "function"}]
     assert slow["logicalLocations"][0]["fullyQualifiedName"] == "httpx.AsyncClient.post"
-    # No factory to rewrite to: fix refuses, so nothing is offered.
-    assert result["properties"]["fix"].startswith("refused") and "fixes" not in result
+    # No factory to extract into, but the transaction has only read: fix releases it where it is
+    # held (SPEC 4b), and the result offers that rewrite.
+    assert result["properties"]["fix"] == "safe"
+    [change] = result["fixes"][0]["artifactChanges"]
+    inserted = "".join(r["insertedContent"]["text"] for r in change["replacements"])
+    assert "    tool_url = tool.url\n    db.commit()\n    return await post(tool_url)\n" in inserted
+
+
+def test_sarif_offers_nothing_where_fix_refuses(tmp_path, monkeypatch, schema):
+    import jsonschema
+
+    locked = HELD.replace("db.get(Tool, 1)", "db.query(Tool).with_for_update().filter(Tool.id == 1).one()")
+    (tmp_path / "held.py").write_text(locked)
+    log = json.loads(check(tmp_path, monkeypatch, "--format", "sarif", "held.py").stdout)
+    jsonschema.validate(log, schema)
+    [result] = log["runs"][0]["results"]
+    # A row lock must not be given up before the slow call: refused, so nothing is offered.
+    assert result["properties"]["fix"].startswith("refused: a row lock") and "fixes" not in result
 
 
 def test_sarif_offers_the_rewrite_where_fix_plans_a_safe_one(tmp_path, monkeypatch, schema):

@@ -167,7 +167,7 @@ def test_check_fix_unsafe_fixes_applies_what_fix_unsafe_fixes_applies(tmp_path, 
     by_fix = _fix_workspace(tmp_path / "a", "unsafe_object_escapes.py")
     by_check = _fix_workspace(tmp_path / "b", "unsafe_object_escapes.py")
     safe_only = invoke(by_check.parent, monkeypatch, "check", "--fix", "--no-cache", by_check.name)
-    assert "unsafe fix not applied" in safe_only.output
+    assert "unsafe, not applied (--unsafe-fixes applies it)" in safe_only.output
     invoke(by_fix.parent, monkeypatch, "fix", "--unsafe-fixes", "--no-cache", by_fix.name)
     invoke(by_check.parent, monkeypatch, "check", "--fix", "--unsafe-fixes", "--no-cache", by_check.name)
     assert by_check.read_bytes() == by_fix.read_bytes()
