@@ -85,7 +85,8 @@ def test_fix_releases_the_connection_during_the_backend_call(postgres: h.Postgre
                                                    workdir, "before"))
         fixed_dir = h.copy_gateway(workdir / "after")
         run = h.run_fix(fixed_dir)
-        summary = "Fixed 4 of 4 fixable finding(s) in 1 file(s) (4 by extract); 0 unsafe fix(es) not applied; 0 refused."
+        # One finding per handler: call_tool's MCP conversation is one, at its outer `async with`.
+        summary = "Fixed 2 of 2 fixable finding(s) in 1 file(s) (2 by extract); 0 unsafe fix(es) not applied; 0 refused."
         assert summary in run.fix_output, run.fix_output
         assert run.check_status == 0, f"check still reports on the fixed gateway:\n{run.check_output}"
         fixed = stack.enter_context(h.start_gateway(fixed_dir, postgres, backend.url, workdir, "after"))
