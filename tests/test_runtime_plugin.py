@@ -12,6 +12,7 @@ them on a developer's machine, and fails under CI or SESSION_LINT_E2E_REQUIRED=1
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import shutil
@@ -381,6 +382,20 @@ def test_crosscheck_marks_confirmed_unheld_unexercised_and_adds_runtime_only_fin
     assert result.counts() == {cc.CONFIRMED: 2, cc.NO_HOLD_SEEN: 1, cc.NOT_EXERCISED: 1, cc.RUNTIME_ONLY: 1}
 
 
+def test_crosscheck_matches_a_hold_in_the_block_of_a_statement_check_reported_once():
+    # `with smtplib.SMTP(...) as smtp:` then `smtp.sendmail(...)` in its body: check reports the
+    # with statement (line 5) for both; the tests see the connect at 5 and the send at 6.
+    static = [dataclasses.replace(_static("app/mail.py", 5, "SL104"), folded_lines=(6,))]
+    runtime = RuntimeReport(
+        findings=[_runtime("app/mail.py", 5, "smtplib.SMTP.connect"),
+                  _runtime("app/mail.py", 6, "smtplib.SMTP.sendmail")],
+        network_calls=[NetworkCallSite("app/mail.py", 6, "send", "smtplib.SMTP.sendmail", 1, 1)])
+    result = cc.crosscheck(static, runtime)
+    assert [m.text() for m in result.marks()] == [
+        "confirmed at runtime: smtplib.SMTP.connect, smtplib.SMTP.sendmail, 3 time(s)"]
+    assert result.runtime_only == []
+
+
 def test_crosscheck_matches_files_by_path_suffix_only_on_whole_components():
     assert cc.same_file("./src/app/routes.py", "app/routes.py")
     assert not cc.same_file("src/myapp/routes.py", "app/routes.py")
@@ -400,7 +415,13 @@ def test_check_with_runtime_findings_marks_text_and_json_output(shop, monkeypatc
     # A call into the app in-process: the static finding is reached, and no network call happens there.
     assert any(line.startswith(f"{APP}:134:20: SL101") and line.endswith(
         "[exercised by tests, no hold seen: httpx.AsyncClient.send (in process), 1 time(s)]") for line in lines)
-    assert "runtime cross-check: 9 confirmed at runtime" in text.stderr
+    # check reports the smtplib with statement once (line 124): the send in its block (125) that the
+    # tests saw held is that finding's, not a runtime-only one.
+    assert any(line.startswith(f"{APP}:124:10: SL104") and line.endswith(
+        "[confirmed at runtime: smtplib.SMTP.connect, smtplib.SMTP.send, smtplib.SMTP.sendmail, 1 time(s)]")
+        for line in lines)
+    assert "runtime cross-check: 8 confirmed at runtime, 1 exercised by tests, no hold seen, 0 not exercised by " \
+           "tests, 3 runtime only" in text.stderr
 
     as_json = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "--runtime-findings", "report.json",
                                         "shop"])

@@ -44,6 +44,10 @@ class Finding:
     function_line: int = field(default=0, compare=False)
     end_line: int = field(default=0, compare=False)
     end_col: int = field(default=0, compare=False)
+    # The lines of the slow calls inside the block of the statement reported, held by the same
+    # transaction and so not reported again (one finding per statement): a hold the tests saw
+    # on one of them is this finding's (``check --runtime-findings``).
+    folded_lines: Tuple[int, ...] = field(default=(), compare=False)
     # Stable across unrelated edits and line shifts (file, function, code, the reported line's
     # text): what a baseline matches on.
     fingerprint: str = field(default="", compare=False)

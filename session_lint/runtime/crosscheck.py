@@ -3,7 +3,8 @@ project's tests showed at runtime.
 
 A static hold finding (SL101-SL105) is
 
-- *confirmed at runtime* when the plugin reported SL191 at the same file and line;
+- *confirmed at runtime* when the plugin reported SL191 at the same file and line (or at a line
+  of a slow call in the block of the statement reported, which ``check`` does not report again);
 - *confirmed at runtime* too when a network call made from that line was held, though the plugin
   reported the hold at another function of the stack (the one that began the transaction);
 - *exercised by tests, no hold seen* when a network call was made from that line during the
@@ -98,6 +99,13 @@ def _at(items: Sequence, path: str, line: int, where) -> list:
     return [item for item in items if where(item)[1] == line and same_file(where(item)[0], path)]
 
 
+def _lines(finding) -> Tuple[int, ...]:
+    """The lines a static finding stands for: its own, and those of the slow calls in the block of
+    the statement it reports (``check`` reports one finding per statement; the tests see each
+    call)."""
+    return (finding.line, *finding.folded_lines)
+
+
 def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
     """Marks for ``static`` (``Finding`` records of ``check``) from ``runtime`` (what the plugin
     wrote)."""
@@ -113,14 +121,22 @@ def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
         if finding.code not in STATIC_HOLD_CODES:
             result.static.append((finding, None))
             continue
-        seen = _at(by_line.get(finding.line, ()), finding.path, finding.line, lambda r: (r.finding.path, r.finding.line))
+        lines = _lines(finding)
+        seen = [r for line in lines
+                for r in _at(by_line.get(line, ()), finding.path, line, lambda r: (r.finding.path, r.finding.line))]
         if seen:
             matched.update(id(r) for r in seen)
             tests = tuple(dict.fromkeys(t for r in seen for t in r.tests))
+            # A transaction held at a with statement is held at the calls in its block as well:
+            # counted once per line, not once per call of the statement.
+            holds: Dict[int, int] = {}
+            for r in seen:
+                holds[r.finding.line] = holds.get(r.finding.line, 0) + r.holds
             mark = Mark(CONFIRMED, tuple(dict.fromkeys(c for r in seen for c in r.library_calls)),
-                        sum(r.holds for r in seen), tests)
+                        max(holds.values()), tests)
         else:
-            calls = _at(calls_by_line.get(finding.line, ()), finding.path, finding.line, lambda c: (c.path, c.line))
+            calls = [c for line in lines
+                     for c in _at(calls_by_line.get(line, ()), finding.path, line, lambda c: (c.path, c.line))]
             held = [c for c in calls if c.held]
             if held:
                 # Held while this line ran, reported at the function that began the transaction.
@@ -135,7 +151,8 @@ def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
     for found in runtime.findings:
         if id(found) in matched:
             continue
-        if _at(static_holds, found.finding.path, found.finding.line, lambda f: (f.path, f.line)):
+        line = found.finding.line
+        if any(line in _lines(f) and same_file(f.path, found.finding.path) for f in static_holds):
             continue  # the same line as a static finding seen through another runtime record
         result.runtime_only.append(found)
     return result
