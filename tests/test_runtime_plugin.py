@@ -432,6 +432,20 @@ def test_check_with_runtime_findings_marks_text_and_json_output(shop, monkeypatc
     assert by_place[(53, "SL191")]["library_calls"] == ["httpx.AsyncClient.send"]
 
 
+def test_check_with_runtime_findings_closes_each_finding_of_the_full_format_with_its_mark(shop, monkeypatch):
+    monkeypatch.chdir(shop.root)
+    full = CliRunner().invoke(main, ["check", "--no-cache", "--format", "full", "--runtime-findings", "report.json",
+                                     "shop"])
+    assert full.exit_code == 1
+    blocks = full.stdout.split("\n\n")
+    first, summary = blocks[0].splitlines(), blocks[-1]
+    assert first[0].startswith("SL101 [*] slow await httpx.AsyncClient.post")
+    assert first[-2].startswith("help: ")
+    assert first[-1] == "runtime: confirmed at runtime: httpx.AsyncClient.send, 2 time(s)"
+    assert blocks[-2].splitlines()[-1] == "runtime: runtime only: requests.Session.send, 1 time(s)"
+    assert summary.startswith("Found 12 findings")
+
+
 def test_check_with_a_file_that_is_no_runtime_report_is_a_usage_error(shop, monkeypatch, tmp_path):
     monkeypatch.chdir(shop.root)
     (tmp_path / "other.json").write_text("[]")

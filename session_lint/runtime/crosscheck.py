@@ -166,7 +166,8 @@ def from_file(static: Sequence, path: Path) -> CrossCheck:
 
 def annotate(rendered: str, fmt: str, check: CrossCheck) -> str:
     """``rendered`` (``render(check.findings(), fmt)``) with each finding's mark: a ``runtime`` key
-    in json, a property in sarif, a bracketed note at the end of each line in text and github."""
+    in json, a property in sarif, a ``runtime:`` line closing each finding in the full format, a
+    bracketed note at the end of each line in concise and github."""
     marks = check.marks()
     if fmt == "json":
         items = json.loads(rendered)
@@ -179,6 +180,13 @@ def annotate(rendered: str, fmt: str, check: CrossCheck) -> str:
             if mark is not None:
                 result.setdefault("properties", {})["runtime"] = {**mark.as_json(), **runtime}
         return json.dumps(log, indent=2) + "\n"
+    if fmt == "full":
+        # A block per finding, a blank line between them; no line within a block is empty.
+        blocks = rendered.rstrip("\n").split("\n\n") if rendered else []
+        if len(blocks) != len(marks):
+            return rendered
+        return "\n\n".join(block + (f"\nruntime: {mark.text()}" if mark is not None else "")
+                           for block, mark in zip(blocks, marks)) + "\n"
     lines = rendered.splitlines()
     if len(lines) != len(marks):
         return rendered  # a format whose lines are not one per finding: left as it is
