@@ -251,7 +251,7 @@ def _check_once(paths: Sequence[str], fmt: str, statistics: bool, quiet: bool, s
         from session_lint.runtime import crosscheck  # only when asked: the plugin's report format
 
         try:
-            cross = crosscheck.from_file(result.findings, Path(runtime_findings))
+            cross = crosscheck.from_file(result.findings, Path(runtime_findings), settings.enabled)
         except ValueError as exc:
             _usage_error(str(exc))
         result.findings = cross.findings()

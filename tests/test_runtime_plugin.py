@@ -446,6 +446,15 @@ def test_check_with_runtime_findings_closes_each_finding_of_the_full_format_with
     assert summary.startswith("Found 12 findings")
 
 
+def test_check_with_runtime_findings_adds_no_sl191_that_the_selection_leaves_out(shop, monkeypatch):
+    monkeypatch.chdir(shop.root)
+    ignored = CliRunner().invoke(main, ["check", "--no-cache", "--ignore", "SL191", "--runtime-findings", "report.json",
+                                        "shop"])
+    assert ignored.exit_code == 1
+    assert "SL191" not in ignored.stdout and "[confirmed at runtime:" in ignored.stdout
+    assert "0 runtime only" in ignored.stderr
+
+
 def test_check_with_a_file_that_is_no_runtime_report_is_a_usage_error(shop, monkeypatch, tmp_path):
     monkeypatch.chdir(shop.root)
     (tmp_path / "other.json").write_text("[]")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from session_lint.runtime.report import (
     STATIC_HOLD_CODES,
@@ -106,9 +106,11 @@ def _lines(finding) -> Tuple[int, ...]:
     return (finding.line, *finding.folded_lines)
 
 
-def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
+def crosscheck(static: Sequence, runtime: RuntimeReport,
+               selected: Callable[[str, str], bool] = lambda code, path: True) -> CrossCheck:
     """Marks for ``static`` (``Finding`` records of ``check``) from ``runtime`` (what the plugin
-    wrote)."""
+    wrote). A runtime-only finding is added where ``selected(code, path)``: the run's rule
+    selection and per-file ignores apply to SL191 as to any code."""
     result = CrossCheck()
     by_line: Dict[int, List[RuntimeFinding]] = {}
     for found in runtime.findings:
@@ -154,14 +156,16 @@ def crosscheck(static: Sequence, runtime: RuntimeReport) -> CrossCheck:
         line = found.finding.line
         if any(line in _lines(f) and same_file(f.path, found.finding.path) for f in static_holds):
             continue  # the same line as a static finding seen through another runtime record
-        result.runtime_only.append(found)
+        if selected(found.finding.code, found.finding.path):
+            result.runtime_only.append(found)
     return result
 
 
-def from_file(static: Sequence, path: Path) -> CrossCheck:
+def from_file(static: Sequence, path: Path,
+              selected: Callable[[str, str], bool] = lambda code, path: True) -> CrossCheck:
     """:func:`crosscheck` against the report at ``path``. Raises ``ValueError`` naming the file
     when it is not a runtime report."""
-    return crosscheck(static, read_report(path))
+    return crosscheck(static, read_report(path), selected)
 
 
 def annotate(rendered: str, fmt: str, check: CrossCheck) -> str:
