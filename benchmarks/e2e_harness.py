@@ -310,6 +310,15 @@ WHERE (%(app)s::text IS NULL OR application_name = %(app)s) AND datname = curren
 """
 
 
+_HELD_QUERIES_SQL = """
+SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+FROM pg_stat_activity
+WHERE (%(app)s::text IS NULL OR application_name = %(app)s) AND datname = current_database()
+    AND pid <> pg_backend_pid() AND state = 'idle in transaction'
+    AND clock_timestamp() - state_change >= %(long)s
+"""
+
+
 @dataclass
 class ActivityStats:
     samples: int = 0
@@ -318,6 +327,9 @@ class ActivityStats:
     idle_in_txn_long_max: int = 0  # held longer than LONG_HELD_THRESHOLD_S
     oldest_txn_s: float = 0.0
     connections_max: int = 0
+    # The last statement of connections held longer than LONG_HELD_THRESHOLD_S, by samples seen:
+    # where the hold began.
+    held_queries: Dict[str, int] = field(default_factory=dict)
 
 
 class ActivitySampler:
@@ -356,6 +368,9 @@ class ActivitySampler:
                 s.idle_in_txn_long_max = max(s.idle_in_txn_long_max, idle_long)
                 s.oldest_txn_s = max(s.oldest_txn_s, float(oldest))
                 s.connections_max = max(s.connections_max, total)
+                if idle_long:
+                    for (query,) in self._conn.execute(_HELD_QUERIES_SQL, params).fetchall():
+                        s.held_queries[query] = s.held_queries.get(query, 0) + 1
                 self._stop.wait(self.interval)
         except BaseException as exc:  # surfaced by stop(): a sampler that died silently would read as "0 held"
             self._error = exc

@@ -594,6 +594,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"MCP server delay {delay} s")
         print(table([p for p in phases if p.endpoint == endpoint], answers_equal))
     print(f"Latencies are over all requests, failures included, capped by the client timeout ({CLIENT_TIMEOUT:.0f} s).")
+    for p in phases:
+        top = sorted(p.activity.held_queries.items(), key=lambda item: -item[1])[:3]
+        if top:
+            print(f"\nLast statement of connections idle in transaction > 1 s, {p.arm.label} {p.endpoint} "
+                  "(samples): where the hold began")
+            print("\n".join(f"  {n:5d}  {query}" for query, n in top))
     for label, lines in held.items():
         if lines:
             print(f"\nStill held in {label}, as `session-lint check` reports it on that copy:")

@@ -5,10 +5,7 @@ cached; the first run installs it) and reads its last lines.
 
 As released, 0.9.0 holds every pooled connection idle in transaction across the MCP call. After
 the fix none may be held for over 1 s, no request may fail, and the answers must equal the
-release's. Today `fix` leaves 0.9.0 unchanged (issue 16 builds the rewrite), so that half is an
-expected failure: only while the fixed copy is byte-identical to the release, and strictly, so the
-test fails the day the fix works until the marker is removed. A fix that changes files and still
-does not release is a plain failure.
+release's.
 
 Needs PostgreSQL's initdb and pg_ctl and PyPI. Without them the test skips on a developer's
 machine, and fails when CI or SESSION_LINT_E2E_REQUIRED=1 is set (`.ci/run` sets it), as
@@ -36,11 +33,6 @@ import e2e_harness as h  # noqa: E402  (benchmarks/ is not a package)
 TIMEOUT = 1500
 LAST_LINE = re.compile(r"^real-gateway held_over_1s before=(\d+) after=(\d+) errors before=(\d+) after=(\d+)$")
 FIX_LINE = re.compile(r"^real-gateway fix-changed-files=(\d+) answers-equal=(yes|no)$", re.MULTILINE)
-
-
-class AfterArmStillHolds(AssertionError):
-    """The fixed 0.9.0 still holds a connection or fails requests, and fix changed no file of it:
-    the one failure the xfail marker below accepts."""
 
 
 def _required() -> bool:
@@ -76,9 +68,6 @@ def _run_quick() -> Dict[str, int]:
             "output": out}
 
 
-# Issue 16: `session-lint fix` does not yet rewrite the gateway. Remove this marker when it does.
-@pytest.mark.xfail(strict=True, raises=AfterArmStillHolds,
-                   reason="issue 16: session-lint fix leaves 0.9.0 unchanged, so the after arm still holds")
 def test_fix_stops_the_real_gateway_holding_connections() -> None:
     r = _run_quick()
     out = r["output"][-6000:]
@@ -86,11 +75,8 @@ def test_fix_stops_the_real_gateway_holding_connections() -> None:
     # copy answers the same requests without load as the release does.
     assert r["before"] > 0, out
     assert r["answers_equal"], out
-    if r["after"] == 0 and r["errors_after"] == 0:
-        assert r["status"] == 0, out
-        return
-    message = (f"after `fix --unsafe-fixes` 0.9.0 still holds {r['after']} connection(s) over 1 s and "
-               f"failed {r['errors_after']} request(s); fix changed {r['changed']} file(s)\n{out}")
-    if r["changed"] == 0:
-        raise AfterArmStillHolds(message)
-    raise AssertionError(message)
+    assert r["changed"] > 0, out
+    assert (r["after"], r["errors_after"]) == (0, 0), (
+        f"after `fix --unsafe-fixes` 0.9.0 still holds {r['after']} connection(s) over 1 s and "
+        f"failed {r['errors_after']} request(s); fix changed {r['changed']} file(s)\n{out}")
+    assert r["status"] == 0, out

@@ -27,6 +27,7 @@ from session_lint.fix.syntax import (
     definitely_assigns,
     name_nodes,
     names_in,
+    probed_attributes,
     sub_blocks,
 )
 
@@ -91,8 +92,10 @@ class ReleaseEditor:
              keep_loaded: bool = False) -> ReleaseEdit:
         """The edit of every release in one function: a commit before each statement that holds
         a slow call, and one set of copies, made where it has run before every read that may
-        follow any of the releases. ``keep_loaded``: no copies; each commit leaves what the
-        session loaded as it was (for reads no copy can serve)."""
+        follow any of the releases. ``keep_loaded``: each commit also leaves what the session
+        loaded as it was, for the reads no copy can serve; the reads a copy serves still read it,
+        since a later commit that expires (the project's own, after the slow call) would load
+        the object again there, in a transaction that stays open until the session closes."""
         first = releases[0]
         func = self.function(first.fn.name, first.fn.pos.line)
         if func is None or not isinstance(func.body, cst.IndentedBlock):
@@ -114,7 +117,7 @@ class ReleaseEditor:
         edit = ReleaseEdit(first)
         extractions: Dict[cst.BaseStatement, List[Tuple[Tuple[int, int], cst.BaseStatement]]] = {}
         expires = any(r.expires is not False for r in releases)
-        if expires and not keep_loaded:
+        if expires:
             self._extract(func, paths, releases, edit, extractions)
         for statement, added in extractions.items():
             # The copies in the order the function first reads what they copy.
@@ -188,6 +191,7 @@ class ReleaseEditor:
         speculative = {n: all(not h.model for m, h in held if m == n) for n in names}
         whole: Dict[str, List[int]] = {}
         taken = self._taken(func)
+        probed = probed_attributes(func)
         for name in names:
             # The copies of a name go where every release that may precede its reads has not
             # run yet: the first point of the releases whose function holds it there.
@@ -225,6 +229,13 @@ class ReleaseEditor:
                 edit.blocks.append(f"'{'.'.join(chain)}' is set after the release and read after that (line "
                                    f"{self.line_of(next(top for top, c in reads if c == chain))})")
             reads = [(top, chain) for top, chain in reads if chain not in stale]
+            # ``hasattr(tool, "oauth_config") and tool.oauth_config``: a copy made earlier, where
+            # nothing tested it, would raise where the object has no such attribute.
+            tested = sorted({chain for _top, chain in reads if (name, chain[1]) in probed})
+            for chain in tested:
+                edit.blocks.append(f"'{'.'.join(chain[:2])}' is read only where hasattr() finds it (line "
+                                   f"{self.line_of(next(top for top, c in reads if c == chain))})")
+            reads = [(top, chain) for top, chain in reads if chain not in tested]
             if not reads:
                 continue
             depth, index = place

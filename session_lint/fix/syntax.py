@@ -164,6 +164,26 @@ def attribute_path(node: cst.CSTNode) -> Optional[Tuple[str, ...]]:
     return tuple(text.split(".")) if text else None
 
 
+def probed_attributes(node: cst.CSTNode) -> Set[Tuple[str, str]]:
+    """``("tool", "oauth_config")`` for each ``hasattr(tool, "oauth_config")`` in ``node``: the
+    attributes the code reads only where they exist."""
+    probes = _Probes()
+    node.visit(probes)
+    return probes.found
+
+
+class _Probes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: Set[Tuple[str, str]] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if (isinstance(node.func, cst.Name) and node.func.value == "hasattr" and len(node.args) == 2
+                and isinstance(node.args[0].value, cst.Name) and isinstance(node.args[1].value, cst.SimpleString)):
+            attr = node.args[1].value.evaluated_value
+            if isinstance(attr, str):
+                self.found.add((node.args[0].value.value, attr))
+
+
 def has_return(stmt: cst.CSTNode) -> bool:
     """Whether ``stmt`` holds a ``return`` of its own (not of a nested function)."""
     finder = _OwnReturns()
