@@ -155,6 +155,16 @@ def locks_rows(statement: Optional[ast.AST]) -> bool:
     return False
 
 
+def locks_by_keyword(call: ast.Call) -> bool:
+    """Whether a session method takes row locks by its ``with_for_update`` keyword:
+    ``db.get(Tool, 1, with_for_update=True)``, ``db.refresh(tool, with_for_update={"nowait": True})``
+    (anything but a literal ``False`` or ``None``)."""
+    for kw in call.keywords:
+        if kw.arg in LOCKING_METHODS:
+            return not (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None))
+    return False
+
+
 def isolation_set(call: ast.Call) -> str:
     """The isolation level a call sets, upper-cased: ``isolation_level="SERIALIZABLE"`` as a
     keyword or in an ``execution_options`` dict, or ``SET TRANSACTION ISOLATION LEVEL ...``

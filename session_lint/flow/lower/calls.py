@@ -37,6 +37,7 @@ from session_lint.knowledge.sqlalchemy import (
     expire_on_commit,
     is_dml,
     isolation_set,
+    locks_by_keyword,
     locks_rows,
 )
 from session_lint.source.parsed import Arg, call_args, name_id, preorder
@@ -90,6 +91,7 @@ class CallLowering(FunctionState):
             receiver = name_of(func.value)
             statement = args[0].value if args and func.attr in STATEMENT_METHODS else None
             locks, dml = self.statement_kind(statement) if statement is not None else (False, False)
+            locks = locks or locks_by_keyword(node)
             writes = func.attr in WRITE_METHODS or dml
             isolation = isolation_set(node)
             if receiver is None and type(func.value) in CHOICES:
