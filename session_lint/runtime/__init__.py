@@ -1,6 +1,7 @@
 """``session_lint.runtime``: watch the project's own test suite hold SQLAlchemy transactions
 across network calls (SL191), and cross-check ``check``'s findings against what it saw.
 
+- :mod:`~session_lint.runtime.options`: what pytest loads in every run (the options);
 - :mod:`~session_lint.runtime.plugin`: the pytest plugin (``pytest --session-lint``);
 - :mod:`~session_lint.runtime.transactions`: transactions, from SQLAlchemy's events;
 - :mod:`~session_lint.runtime.network`: the table of network calls and the wrapper around them;

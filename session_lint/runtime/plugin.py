@@ -1,7 +1,7 @@
 """The pytest plugin: ``pytest --session-lint [--session-lint-report PATH]``.
 
-Registered through the ``pytest11`` entry point, so it is importable in every pytest run; it
-does nothing (imports no SQLAlchemy, patches nothing) unless ``--session-lint`` is given.
+:mod:`~session_lint.runtime.options` (the ``pytest11`` entry point) registers
+:class:`RuntimeWatch` only when ``--session-lint`` is given; until then nothing here is imported.
 """
 
 from __future__ import annotations
@@ -17,24 +17,6 @@ from session_lint.runtime.network import NetworkPatches
 from session_lint.runtime.recorder import Observation, Recorder
 from session_lint.runtime.stacks import Classifier
 from session_lint.runtime.transactions import TransactionListeners
-
-PLUGIN_NAME = "session-lint-runtime"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("session-lint", "session-lint: transactions held across network calls")
-    group.addoption("--session-lint", action="store_true", default=False,
-                    help="Report SQLAlchemy transactions held open across network calls (SL191).")
-    group.addoption("--session-lint-report", metavar="PATH", default=None,
-                    help="Write the SL191 findings to PATH (JSON, or SARIF when PATH ends in .sarif).")
-    group.addoption("--session-lint-format", choices=report.FORMATS, default=None,
-                    help="Format of --session-lint-report (default: from its suffix).")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("session_lint") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
-        config.pluginmanager.register(RuntimeWatch(config), PLUGIN_NAME)
-
 
 def _part(path: Path, worker: str) -> Path:
     return path.with_name(f"{path.name}.{worker}.part")

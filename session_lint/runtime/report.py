@@ -23,12 +23,12 @@ from session_lint.report.findings import Finding, fingerprint
 from session_lint.report.formats import render
 from session_lint.rules import HOLD_CODES
 from session_lint.rules.sl191 import RULE
+from session_lint.runtime.options import FORMATS
 
 CODE = RULE.code
 # What ``check`` reports a held transaction with: the static findings a runtime one can confirm.
 STATIC_HOLD_CODES = frozenset(HOLD_CODES)
 FORMAT_VERSION = 1
-FORMATS = ("json", "sarif")
 
 
 @dataclass(frozen=True)
