@@ -477,3 +477,17 @@ def test_reports_of_xdist_workers_merge_into_one_finding_per_place():
         ("app/routes.py", ("aiohttp.ClientSession.request", "httpx.AsyncClient.send"), 6, 8),
         ("app/jobs.py", ("httpx.AsyncClient.send",), 3, 4)]
     assert [(s.count, s.held) for s in merged.network_calls] == [(5, 4)]
+
+
+def test_without_the_option_pytest_imports_only_the_plugins_options(tmp_path: Path):
+    """The entry point is loaded in every pytest run: without ``--session-lint`` nothing of the
+    plugin but its options is imported, and a report format it does not write is a usage error."""
+    (tmp_path / "test_probe.py").write_text(
+        "import sys\n\n\n"
+        "def test_probe():\n"
+        "    loaded = sorted(m for m in sys.modules if m.startswith('session_lint'))\n"
+        "    assert loaded == ['session_lint', 'session_lint.runtime', 'session_lint.runtime.options'], loaded\n",
+        encoding="utf-8")
+    assert run_pytest(tmp_path).returncode == 0
+    wrong = run_pytest(tmp_path, "--session-lint", "--session-lint-format", "xml")
+    assert wrong.returncode == 4 and "--session-lint-format: 'xml' is not one of json, sarif" in wrong.stdout, wrong.stdout

@@ -8,8 +8,6 @@ from __future__ import annotations
 import pytest
 
 PLUGIN_NAME = "session-lint-runtime"
-# The formats of ``--session-lint-report``.
-FORMATS = ("json", "sarif")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,8 +16,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Report SQLAlchemy transactions held open across network calls (SL191).")
     group.addoption("--session-lint-report", metavar="PATH", default=None,
                     help="Write the SL191 findings to PATH (JSON, or SARIF when PATH ends in .sarif).")
-    group.addoption("--session-lint-format", choices=FORMATS, default=None,
-                    help="Format of --session-lint-report (default: from its suffix).")
+    # Checked against the report's formats when the plugin starts (report.FORMATS), so that
+    # this module imports nothing of session-lint.
+    group.addoption("--session-lint-format", default=None,
+                    help="Format of --session-lint-report: json or sarif (default: from its suffix).")
 
 
 def pytest_configure(config: pytest.Config) -> None:

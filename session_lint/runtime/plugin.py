@@ -63,6 +63,9 @@ class RuntimeWatch:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        asked = config.getoption("session_lint_format")
+        if asked and asked not in report.FORMATS:
+            raise pytest.UsageError(f"--session-lint-format: {asked!r} is not one of {', '.join(report.FORMATS)}")
         self.root = Path(config.rootpath)
         self.recorder = Recorder(Classifier(self.root))
         self.parts: List[Any] = [TransactionListeners(self.recorder), NetworkPatches(self.recorder),

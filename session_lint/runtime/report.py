@@ -23,7 +23,8 @@ from session_lint.report.findings import Finding, fingerprint
 from session_lint.report.formats import render
 from session_lint.rules import HOLD_CODES
 from session_lint.rules.sl191 import RULE
-from session_lint.runtime.options import FORMATS
+
+FORMATS = ("json", "sarif")
 
 CODE = RULE.code
 # What ``check`` reports a held transaction with: the static findings a runtime one can confirm.
