@@ -5,6 +5,23 @@ from typing import List, Tuple
 
 import pytest
 
+# A handler that holds its dependency session across an HTTP call: one SL101, the smallest
+# finding the CLI tests need.
+HELD = """\
+import httpx
+from fastapi import APIRouter, Depends
+from app.db import get_db
+
+router = APIRouter()
+client = httpx.AsyncClient()
+
+
+@router.get("/a")
+async def handler(db=Depends(get_db)):
+    tool = db.get(Tool, 1)
+    return await client.get(tool.url)
+"""
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # Set SESSION_LINT_UPDATE_GOLDEN=1 to rewrite expected-output files (then read the diff).
 UPDATE = os.environ.get("SESSION_LINT_UPDATE_GOLDEN") == "1"

@@ -11,23 +11,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from session_lint.cli import main
+from conftest import HELD
 
 REPO = Path(__file__).parents[1]
-
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
 
 
 def test_an_edit_to_the_engine_is_not_answered_by_the_old_cache(tmp_path: Path):

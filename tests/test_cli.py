@@ -10,21 +10,8 @@ from click.testing import CliRunner
 
 from session_lint.cli import main
 from session_lint.rules import RULES
+from conftest import HELD
 
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
 
 CLEAN = "x = 1\n"
 

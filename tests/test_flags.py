@@ -16,23 +16,10 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 from session_lint import __version__
 from session_lint.cli import main
+from conftest import HELD
 
 REPO = Path(__file__).parents[1]
 
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
 FINDING = "held.py:12:12: SL101 slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)\n"
 
 

@@ -15,23 +15,10 @@ from click.testing import CliRunner
 
 from session_lint.cli import main
 from session_lint.rules import RULES, readme_section
+from conftest import HELD
 
 REPO = Path(__file__).parents[1]
 
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
 
 SECOND = """
 

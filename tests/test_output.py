@@ -15,23 +15,10 @@ from typing import Dict, Tuple
 from click.testing import CliRunner
 
 from session_lint.cli import main
+from conftest import HELD
 
 REPO = Path(__file__).parents[1]
 
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
 
 FULL = """\
 SL101 [*] slow await httpx.AsyncClient.get while session 'db' open since line 11 (db.get)

@@ -10,21 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from session_lint.cli import main
-
-HELD = """\
-import httpx
-from fastapi import APIRouter, Depends
-from app.db import get_db
-
-router = APIRouter()
-client = httpx.AsyncClient()
-
-
-@router.get("/a")
-async def handler(db=Depends(get_db)):
-    tool = db.get(Tool, 1)
-    return await client.get(tool.url)
-"""
+from conftest import HELD
 
 
 def check(tmp_path: Path, monkeypatch, *args):
