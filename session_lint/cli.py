@@ -165,7 +165,6 @@ def check(ctx: click.Context, paths: Tuple[str, ...], fmt: Optional[str], show_s
           write_baseline: bool, runtime_findings: Optional[str], **flags) -> None:
     """Report held sessions in PATHS (files or folders; default: the current folder; `-`: stdin)."""
     if fix_ or diff:
-        _warn_about_fix_factory(_settings_or_exit(config, paths or (".",), flags), paths or (".",))
         # The same implementation as `session-lint fix`, with the options the two share.
         ctx.invoke(fix, **{k: v for k, v in ctx.params.items() if k in {p.name for p in fix.params}})
         return
@@ -333,6 +332,7 @@ def fix(paths: Tuple[str, ...], diff: bool, unsafe_fixes: bool, config: Optional
 
     paths = paths or (".",)
     settings = _settings_or_exit(config, paths, flags)
+    _warn_about_fix_factory(settings, paths)
     result = fix_paths(paths, settings, unsafe_fixes=unsafe_fixes, diff=diff, excludes=exclude,
                        cache_dir=None if no_cache else Path(cache_dir))
     report = click.echo if not diff else (lambda text: click.echo(text, err=True))

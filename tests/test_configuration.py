@@ -131,6 +131,10 @@ def test_fix_factory_warns_when_the_tree_has_no_such_module_or_name(tmp_path, mo
     assert "defines no 'fresh_session'" in no_name.stderr
     no_module = check(tmp_path, monkeypatch, "--fix-factory", "app.database.fresh_db_session", "held.py")
     assert "no module 'app.database' in the checked tree" in no_module.stderr
+    # `fix`, where the factory is used, says so too, once, and so does `check --fix`.
+    for command in (["fix", "--diff"], ["check", "--fix", "--diff"]):
+        fixing = CliRunner().invoke(main, [*command, "--fix-factory", "app.database.fresh_db_session", "held.py"])
+        assert fixing.stderr.count("no module 'app.database' in the checked tree") == 1, fixing.stderr
 
 
 def test_a_missing_baseline_is_an_error_unless_it_is_being_written(tmp_path, monkeypatch):
