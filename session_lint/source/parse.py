@@ -74,6 +74,22 @@ def _deeper_than(tree: ast.AST, limit: int) -> bool:
     return False
 
 
+def undecodable_at(data: Union[bytes, str]) -> Optional[Tuple[int, int]]:
+    """Line (from 1) and character column (from 0) of the first byte that the source's encoding
+    (a BOM, a coding cookie, else UTF-8) cannot decode; None when it all decodes."""
+    if isinstance(data, str):
+        return None
+    encoding = encoding_of(data)
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        return data.count(b"\n", 0, exc.start) + 1, len(data[line_start:exc.start].decode(encoding, "replace"))
+    except LookupError:  # an encoding Python does not know: nothing to point at
+        return None
+    return None
+
+
 def parse(data: Union[bytes, str]) -> ParsedModule:
     """CPython's own parser: fast, precise about syntax errors, and it never crashes the
     process."""
@@ -85,6 +101,10 @@ def parse(data: Union[bytes, str]) -> ParsedModule:
         line = syntax.lineno or 1
         col = max((syntax.offset or 1) - 1, 0)
         what = "cannot decode" if any(w in str(syntax.msg) for w in ("encoding", "codec", "decode")) else "cannot parse"
+        if what == "cannot decode":
+            # CPython places a decode error at the string or token around the byte, and each
+            # version at another column (3.11 its end, 3.12 its start): report the byte itself.
+            line, col = undecodable_at(data) or (line, col)
         newer = newer_syntax(syntax.text or "", str(syntax.msg)) if what == "cannot parse" else None
         if newer is not None:
             raise ParseFailure(line, col, f"{what}: {newer}") from None
