@@ -143,8 +143,16 @@ class CallTransfer(EngineBase):
         after = state.unbound(node.entered) if node.entered else state
         if node.result and node.constructs:
             after = after.carrying(node.result, [*passed, *self._carried(node, state)])
-        for key in passed:
+        for key in [] if node.keeps else passed:
             after = after.opened(key, Site(node.pos.line, node.pos.col, Opener(OpenedBy.PASSED, label)))
+        if node.receiver and state.carry:
+            # ``users.get_by_email(...)`` where ``users = SQLAlchemyUserDatabase(db, User)``: a
+            # method of an object that keeps the session, of a class the analysis cannot read,
+            # may run a statement through it.
+            method = label[len(node.receiver) + 1:] if label.startswith(node.receiver + ".") else label
+            for key in sorted({k for n, k in state.carry if n == node.receiver}):
+                opener = Opener(OpenedBy.OPERATION, node.receiver, method)
+                after = after.opened(key, Site(node.pos.line, node.pos.col, opener))
         # Listed for --explain-unresolved: not a known non-sink, and not the session's own
         # method (awaiting the database is not a call to another host).
         if node.awaited and state.open_keys() and not node.quiet and not (

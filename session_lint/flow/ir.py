@@ -131,6 +131,9 @@ class Call:
     # Calling a class (``AuthService(db)``): the result is an object that may keep what it was
     # handed, a session among them.
     constructs: bool = False
+    # A class known to only keep what it is handed (a library's database adapter): the session
+    # handed to it stays as it was.
+    keeps: bool = False
 
 
 @dataclass(frozen=True)

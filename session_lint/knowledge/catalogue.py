@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from session_lint.knowledge import concurrency, libraries, python
 from session_lint.knowledge.declarations import WAITS_ON_A_HOST, Category, Kind, Library
+from session_lint.knowledge.fastapi_users import SESSION_KEEPERS
 from session_lint.knowledge.frameworks import NON_USERS as FRAMEWORK_NON_USERS
 
 __all__ = ["Category", "Kind", "Library", "LIBRARIES", "SinkTable", "canonical", "is_network_client",
@@ -142,6 +143,12 @@ def is_non_user(qualname: Optional[str]) -> bool:
     if not qualname:
         return False
     return any(fnmatchcase(canonical(qualname), p) for p in NON_USERS)
+
+
+def keeps_session(qualname: Optional[str]) -> bool:
+    """Whether calling ``qualname`` only keeps the session it is handed (a library's database
+    adapter): no transaction opens, and the result carries the session."""
+    return bool(qualname) and canonical(qualname) in SESSION_KEEPERS  # type: ignore[arg-type]
 
 
 def is_network_client(qualname: str) -> bool:

@@ -23,7 +23,7 @@ from session_lint.flow.lower.names import (
     receiver_of,
 )
 from session_lint.index.bindings import Val
-from session_lint.knowledge.catalogue import CLASSES, Kind, canonical, is_network_client, is_non_user
+from session_lint.knowledge.catalogue import CLASSES, Kind, canonical, is_network_client, is_non_user, keeps_session
 from session_lint.knowledge.python import PARTIAL
 from session_lint.knowledge.sqlalchemy import (
     ADD_METHOD,
@@ -182,8 +182,10 @@ class CallLowering(FunctionState):
             return
         if args or awaited:
             receiver = receiver_of(node.func)
+            keeps = keeps_session(qual)
             out.append(ir.Call(None, call_label(node.func), args, awaited, pos or self.m.pos(node), receiver=receiver,
-                               result=self.results.get(node), quiet=self._quiet(qual, node), constructs=constructs(node)))
+                               result=self.results.get(node), quiet=self._quiet(qual, node),
+                               constructs=constructs(node) or keeps, keeps=keeps))
 
     def call_event(self, node: ast.Call, callee: Callee, awaited: bool, pos: Optional[ir.Pos] = None, threaded: bool = False) -> ir.Call:
         receiver = receiver_of(node.func)
@@ -192,8 +194,10 @@ class CallLowering(FunctionState):
         args = name_args(node) + made_args(node)
         functions = tuple((where, key) for where, key in ((where, self.function_named(name)) for where, name in args)
                           if key is not None)
+        keeps = keeps_session(qual)
         return ir.Call(callee.key, call_label(node.func), args, awaited, pos or self.m.pos(node), threaded,
-                       receiver, result, quiet=self._quiet(qual, node), functions=functions)
+                       receiver, result, quiet=self._quiet(qual, node), functions=functions, constructs=keeps,
+                       keeps=keeps)
 
     def function_named(self, name: str) -> Optional[str]:
         """The key of the function a plain name refers to here (a nested one, one of the module,
