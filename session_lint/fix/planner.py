@@ -387,11 +387,9 @@ class _Round:
             if edit.blocks:
                 # Reads no copy can serve: the commit keeps what the session loaded instead, so
                 # nothing loads again after it, and those reads see the values from before it.
-                kept = editor.plan(group, self._is_mapped, keep_loaded=True)
-                kept.unsafe = ["; ".join(edit.blocks) + ": no copy serves that, so the commit keeps loaded objects "
+                edit.unsafe = ["; ".join(edit.blocks) + ": no copy serves that, so the commit keeps loaded objects "
                                "as they were (expire_on_commit off around it), and reads after it see the values "
                                "from before it instead of loading them again"]
-                edit = kept
             why = Why.KEPT_LOADED if edit.unsafe else Why.WRITES
             unsafe = sorted({u for r in group for u in r.unsafe}) + edit.unsafe
             edit.unsafe = unsafe

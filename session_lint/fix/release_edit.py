@@ -88,14 +88,14 @@ class ReleaseEditor:
                         self._defs.setdefault((node.name.value, at), node)
         return self._defs.get((name, line))
 
-    def plan(self, releases: Sequence[Release], is_mapped: Callable[[str], bool],
-             keep_loaded: bool = False) -> ReleaseEdit:
+    def plan(self, releases: Sequence[Release], is_mapped: Callable[[str], bool]) -> ReleaseEdit:
         """The edit of every release in one function: a commit before each statement that holds
         a slow call, and one set of copies, made where it has run before every read that may
-        follow any of the releases. ``keep_loaded``: each commit also leaves what the session
-        loaded as it was, for the reads no copy can serve; the reads a copy serves still read it,
-        since a later commit that expires (the project's own, after the slow call) would load
-        the object again there, in a transaction that stays open until the session closes."""
+        follow any of the releases. When some read after a release is one no copy can serve
+        (``edit.blocks``), each commit also leaves what the session loaded as it was; the reads a
+        copy serves still read it, since a later commit that expires (the project's own, after
+        the slow call) would load the object again there, in a transaction that stays open
+        until the session closes."""
         first = releases[0]
         func = self.function(first.fn.name, first.fn.pos.line)
         if func is None or not isinstance(func.body, cst.IndentedBlock):
@@ -122,12 +122,12 @@ class ReleaseEditor:
         for statement, added in extractions.items():
             # The copies in the order the function first reads what they copy.
             edit.before.setdefault(statement, []).extend(copy for _first, copy in sorted(added, key=lambda a: a[0]))
+        keep_loaded = bool(edit.blocks)
         for release, path in zip(releases, paths):
             anchor = path[-1][1][path[-1][2]]
             if anchor not in edit.commits:
                 edit.commits.add(anchor)
-                edit.before.setdefault(anchor, []).extend(_commit(release.session, release.is_async,
-                                                                  keep_loaded and expires))
+                edit.before.setdefault(anchor, []).extend(_commit(release.session, release.is_async, keep_loaded))
         return edit
 
     def _taken(self, func: cst.FunctionDef) -> Set[str]:
