@@ -4,11 +4,27 @@
 ``AsyncElasticsearch``; so are the bulk, scan and reindex helpers. ``options(...)`` makes a
 configured copy of the client without a request."""
 
+from typing import Tuple
+
 from session_lint.knowledge.declarations import Category, Kind, Library
 
 SYNC = "elasticsearch.Elasticsearch"
 ASYNC = "elasticsearch.AsyncElasticsearch"
 HELPERS = "elasticsearch.helpers"
+
+
+def helper_calls(helpers: str) -> Tuple[Tuple[str, Kind], ...]:
+    """The bulk, scan and reindex helpers of module ``helpers``: the async ones awaited (or
+    iterated), the others blocking. opensearch-py, a fork of this client, keeps their names."""
+    return (
+        (f"{helpers}.async_bulk", Kind.AWAIT),
+        (f"{helpers}.async_reindex", Kind.AWAIT),
+        (f"{helpers}.async_streaming_bulk", Kind.ITERATE),
+        (f"{helpers}.async_scan", Kind.ITERATE),
+        *((f"{helpers}.{helper}", Kind.BLOCKING) for helper in ("bulk", "streaming_bulk", "parallel_bulk", "scan",
+                                                                "reindex")),
+    )
+
 
 LIBRARY = Library(
     name="elasticsearch",
@@ -18,12 +34,7 @@ LIBRARY = Library(
         *((f"{client}.{local}", Kind.NOT_SINK) for client in (SYNC, ASYNC) for local in ("options", "close")),
         (f"{ASYNC}.*", Kind.AWAIT),
         (f"{SYNC}.*", Kind.BLOCKING),
-        (f"{HELPERS}.async_bulk", Kind.AWAIT),
-        (f"{HELPERS}.async_reindex", Kind.AWAIT),
-        (f"{HELPERS}.async_streaming_bulk", Kind.ITERATE),
-        (f"{HELPERS}.async_scan", Kind.ITERATE),
-        *((f"{HELPERS}.{helper}", Kind.BLOCKING) for helper in ("bulk", "streaming_bulk", "parallel_bulk", "scan",
-                                                                "reindex")),
+        *helper_calls(HELPERS),
     ),
     classes=(SYNC, ASYNC),
     aliases={

@@ -3,6 +3,7 @@
 ``AsyncOpenSearch``; so are the bulk, scan and reindex helpers."""
 
 from session_lint.knowledge.declarations import Category, Kind, Library
+from session_lint.knowledge.libraries.elasticsearch import helper_calls
 
 SYNC = "opensearchpy.OpenSearch"
 ASYNC = "opensearchpy.AsyncOpenSearch"
@@ -16,12 +17,7 @@ LIBRARY = Library(
         *((f"{client}.close", Kind.NOT_SINK) for client in (SYNC, ASYNC)),
         (f"{ASYNC}.*", Kind.AWAIT),
         (f"{SYNC}.*", Kind.BLOCKING),
-        (f"{HELPERS}.async_bulk", Kind.AWAIT),
-        (f"{HELPERS}.async_reindex", Kind.AWAIT),
-        (f"{HELPERS}.async_streaming_bulk", Kind.ITERATE),
-        (f"{HELPERS}.async_scan", Kind.ITERATE),
-        *((f"{HELPERS}.{helper}", Kind.BLOCKING) for helper in ("bulk", "streaming_bulk", "parallel_bulk", "scan",
-                                                                "reindex")),
+        *helper_calls(HELPERS),
     ),
     classes=(SYNC, ASYNC),
     aliases={
