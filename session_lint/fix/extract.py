@@ -31,6 +31,7 @@ from session_lint.fix.syntax import (
     header_refers,
     name_nodes,
     names_in,
+    read_path,
     refers,
     statement_kind,
     sub_blocks,
@@ -164,7 +165,7 @@ class Planner:
             escapes = []
             for node in after:
                 for use in name_nodes(node, name):
-                    top = self._read_path(use)
+                    top = read_path(use, self.parents)
                     chain = attribute_path(top)
                     if top is use or chain is None or self.contexts.get(top) in (ExpressionContext.STORE,
                                                                                  ExpressionContext.DEL):
@@ -181,20 +182,6 @@ class Planner:
                               "the ORM object escapes the session")
         removed = [node for node in (param.annotation, param.default) if node is not None]
         return Plan(func, session, param, owner, phase, extractions, replace, is_async, factory, unsafe, removed)
-
-    def _read_path(self, use: cst.Name) -> cst.CSTNode:
-        """The longest attribute path read from ``use`` that is a value (``tool.gateway.url`` in
-        ``tool.gateway.url.strip()``): the path stops before a method that is called."""
-        top: cst.CSTNode = use
-        while True:
-            up = self.parents.get(top)
-            if isinstance(up, cst.Attribute) and up.value is top:
-                above = self.parents.get(up)
-                if isinstance(above, cst.Call) and above.func is up:
-                    return top  # ``top.method(...)``: the path's value is the receiver
-                top = up
-                continue
-            return top
 
     def _refuse_if_called_directly(self, func: cst.FunctionDef, line: int, session: str) -> None:
         functions = (self.index.functions or {}) if self.index is not None else {}

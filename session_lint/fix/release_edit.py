@@ -28,6 +28,7 @@ from session_lint.fix.syntax import (
     name_nodes,
     names_in,
     probed_attributes,
+    read_path,
     sub_blocks,
 )
 
@@ -206,7 +207,7 @@ class ReleaseEditor:
                 needed = self._copy_place(func, path, use)
                 if needed is None:
                     continue  # runs before the release
-                top = self._read_path(use)
+                top = read_path(use, self.parents)
                 chain = attribute_path(top)
                 context = self.contexts.get(top)
                 if top is use:
@@ -328,18 +329,6 @@ class ReleaseEditor:
                     and stmts is owner.body.body:
                 return True
         return False
-
-    def _read_path(self, use: cst.Name) -> cst.CSTNode:
-        top: cst.CSTNode = use
-        while True:
-            up = self.parents.get(top)
-            if isinstance(up, cst.Attribute) and up.value is top:
-                above = self.parents.get(up)
-                if isinstance(above, cst.Call) and above.func is up:
-                    return top
-                top = up
-                continue
-            return top
 
     def _only_tested(self, use: cst.Name) -> bool:
         """``if tool``, ``tool is None``, ``not tool``: the object itself, nothing loaded."""

@@ -4,7 +4,7 @@ bindings, statement blocks, attribute paths, parameters. Syntax only: what the c
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -162,6 +162,22 @@ def attribute_path(node: cst.CSTNode) -> Optional[Tuple[str, ...]]:
     """``("tool", "gateway", "url")`` for ``tool.gateway.url``."""
     text = dotted(node)
     return tuple(text.split(".")) if text else None
+
+
+def read_path(use: cst.Name, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
+    """The longest attribute path read from ``use`` that is a value (``tool.gateway.url`` in
+    ``tool.gateway.url.strip()``): the path stops before a method that is called. ``parents``:
+    libcst's ``ParentNodeProvider`` metadata."""
+    top: cst.CSTNode = use
+    while True:
+        up = parents.get(top)
+        if isinstance(up, cst.Attribute) and up.value is top:
+            above = parents.get(up)
+            if isinstance(above, cst.Call) and above.func is up:
+                return top  # ``top.method(...)``: the path's value is the receiver
+            top = up
+            continue
+        return top
 
 
 def probed_attributes(node: cst.CSTNode) -> Set[Tuple[str, str]]:
